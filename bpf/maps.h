@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The maps of the XDP stage. Keys and values come from include/synguard/abi.h. */
+#ifndef SG_BPF_MAPS_H
+#define SG_BPF_MAPS_H
+
+#include "common.h"
+#include "synguard/abi.h"
+
+/* Runtime settings: MSS, window, wscale, TTL, epoch length. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
+/* Protected destination ports: bit (port % 64) of word (port / 64). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_ports SEC(".maps");
+
+/* Cookie keys; mmapable so userspace can rotate in a tear-free order. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct sg_secret);
+} sg_secret SEC(".maps");
+
+/* Counters, indexed by enum sg_counter; one slot per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_stats SEC(".maps");
+
+#endif

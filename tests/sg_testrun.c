@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Test harness: loads the real XDP object (private maps, nothing attached)
+ * and runs frames through BPF_PROG_TEST_RUN, one fresh frame per call. The
+ * fixture tests (tests/fixtures/) drive it over a line protocol on stdin:
+ *
+ *   config KEY=VAL ...        mss4 mss6 wscale ttl window epoch_shift
+ *   ports LIST                protected ports, as `synguard attach --ports`
+ *   key K0 K1                 install a fresh secret (two 64-bit hex words)
+ *   rotate K0 K1              rotate as `synguard run` will (ok | again)
+ *   secret K0 K1 K2 K3 SWITCH NEWIDX   write the raw secret state
+ *   epoch                     current epoch for the configured shift
+ *   cookie FAM SRC DST SPORT DPORT ISN EPOCH META TSHI
+ *                             hash and cookie as the XDP side computes them
+ *   check FAM SRC DST SPORT DPORT ISN COOKIE TSECR|-  validate (meta | -1)
+ *   run HEX                   -> verdict=N meta=HEX out=HEX
+ *   stats                     -> every counter as name=value
+ *
+ * Every answer is one line; errors start with "error".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "synguard.h"
+#include "synguard/cookie.h"
+#include "synguard_xdp.skel.h"
+
+static struct synguard_xdp *skel;
+static struct sg_settings settings;
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int unhex(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+
+	while (s[0] && s[1] && n < max) {
+		int hi = hexval(s[0]), lo = hexval(s[1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[n++] = hi << 4 | lo;
+		s += 2;
+	}
+	return *s ? -1 : (int)n;
+}
+
+static void print_hex(const char *label, const unsigned char *p, size_t n)
+{
+	printf(" %s=", label);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+static int parse_flow(char **tok, struct sg_cookie_flow *f)
+{
+	int af;
+
+	memset(f, 0, sizeof(*f));
+	f->ipv6 = !strcmp(tok[0], "6");
+	af = f->ipv6 ? AF_INET6 : AF_INET;
+	if (inet_pton(af, tok[1], f->saddr) != 1 || inet_pton(af, tok[2], f->daddr) != 1)
+		return -1;
+	f->ports = htons(atoi(tok[3])) | (uint32_t)htons(atoi(tok[4])) << 16;
+	f->isn = strtoul(tok[5], NULL, 0);
+	return 0;
+}
+
+static int read_secret(struct sg_secret *s)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_secret), &zero, s);
+}
+
+static void cmd_run(const char *hex)
+{
+	static unsigned char in[9216], out[9216 + 256];
+	struct xdp_md ctx_in = {}, ctx_out = {};
+	int len = unhex(hex, in, sizeof(in)), err;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_out = out, .data_size_out = sizeof(out),
+		    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
+
+	if (len < 0) {
+		printf("error bad hex\n");
+		return;
+	}
+	opts.data_size_in = len;
+	ctx_in.data_end = len;
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.synguard_xdp), &opts);
+	if (err) {
+		printf("error test_run: %s\n", strerror(errno));
+		return;
+	}
+	/* The kernel returns the metadata area in front of the frame;
+	 * ctx_out.data is its length. */
+	printf("verdict=%u", opts.retval);
+	print_hex("meta", out, ctx_out.data);
+	print_hex("out", out + ctx_out.data, opts.data_size_out - ctx_out.data);
+	printf("\n");
+}
+
+static void cmd_stats(void)
+{
+	uint64_t c[SG_CNT_MAX];
+
+	if (sg_stats_read(bpf_map__fd(skel->maps.sg_stats), c)) {
+		printf("error stats\n");
+		return;
+	}
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		printf("%s%s=%llu", i ? " " : "", sg_counter_names[i], (unsigned long long)c[i]);
+	printf("\n");
+}
+
+static int handle(char *line)
+{
+	char *tok[16];
+	int n = 0;
+	uint32_t zero = 0;
+
+	for (char *save = NULL, *t = strtok_r(line, " \t\n", &save); t && n < 16; t = strtok_r(NULL, " \t\n", &save))
+		tok[n++] = t;
+	if (!n)
+		return 0;
+
+	if (!strcmp(tok[0], "run") && n == 2) {
+		cmd_run(tok[1]);
+	} else if (!strcmp(tok[0], "stats")) {
+		cmd_stats();
+	} else if (!strcmp(tok[0], "config")) {
+		for (int i = 1; i < n; i++) {
+			char *eq = strchr(tok[i], '=');
+			unsigned long v;
+
+			if (!eq)
+				goto bad;
+			*eq = 0;
+			v = strtoul(eq + 1, NULL, 0);
+			if (!strcmp(tok[i], "mss4"))
+				settings.cfg.mss4 = v;
+			else if (!strcmp(tok[i], "mss6"))
+				settings.cfg.mss6 = v;
+			else if (!strcmp(tok[i], "wscale"))
+				settings.cfg.wscale = v;
+			else if (!strcmp(tok[i], "ttl"))
+				settings.cfg.ttl = v;
+			else if (!strcmp(tok[i], "window"))
+				settings.cfg.synack_window = v;
+			else if (!strcmp(tok[i], "epoch_shift"))
+				settings.cfg.epoch_shift = v;
+			else
+				goto bad;
+		}
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_config), &zero, &settings.cfg, 0))
+			goto bad;
+		printf("ok\n");
+	} else if (!strcmp(tok[0], "ports") && n == 2) {
+		char msg[128];
+
+		if (sg_ports_parse(tok[1], settings.ports, msg, sizeof(msg)) ||
+		    sg_ports_write(bpf_map__fd(skel->maps.sg_ports), settings.ports)) {
+			printf("error %s\n", msg);
+			return 0;
+		}
+		printf("ok\n");
+	} else if ((!strcmp(tok[0], "key") || !strcmp(tok[0], "rotate")) && n == 3) {
+		uint64_t key[2] = { strtoull(tok[1], NULL, 16), strtoull(tok[2], NULL, 16) };
+		int fd = bpf_map__fd(skel->maps.sg_secret), err;
+
+		if (tok[0][0] == 'k')
+			err = sg_secret_install(fd, key);
+		else
+			err = sg_secret_rotate(fd, key, sg_epoch_now(settings.cfg.epoch_shift));
+		printf("%s\n", err == -EAGAIN ? "again" : err ? "error" : "ok");
+	} else if (!strcmp(tok[0], "secret") && n == 7) {
+		struct sg_secret s = { .installed = 1 };
+
+		for (int i = 0; i < 4; i++)
+			s.key[i / 2][i % 2] = strtoull(tok[1 + i], NULL, 16);
+		s.select = SG_SELECT(strtoul(tok[5], NULL, 0), strtoul(tok[6], NULL, 0));
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_secret), &zero, &s, 0))
+			goto bad;
+		printf("ok\n");
+	} else if (!strcmp(tok[0], "epoch")) {
+		printf("%u\n", sg_epoch_now(settings.cfg.epoch_shift));
+	} else if (!strcmp(tok[0], "cookie") && n == 10) {
+		struct sg_cookie_flow f;
+		struct sg_secret s;
+		uint32_t epoch = strtoul(tok[6], NULL, 0), meta = strtoul(tok[7], NULL, 0);
+		uint64_t h;
+
+		if (parse_flow(tok + 1, &f) || read_secret(&s))
+			goto bad;
+		h = sg_cookie_hash(sg_secret_key(&s, epoch), &f, epoch, meta, strtoul(tok[8], NULL, 0));
+		printf("hash=%016llx cookie=%08x\n", (unsigned long long)h, sg_cookie_from_hash(h, epoch, meta));
+	} else if (!strcmp(tok[0], "check") && n == 9) {
+		struct sg_cookie_flow f;
+		struct sg_secret s;
+		int has_ts = strcmp(tok[8], "-") != 0;
+
+		if (parse_flow(tok + 1, &f) || read_secret(&s))
+			goto bad;
+		printf("%d\n", sg_cookie_check(&s, &f, strtoul(tok[7], NULL, 0),
+					       sg_epoch_now(settings.cfg.epoch_shift), has_ts,
+					       has_ts ? strtoul(tok[8], NULL, 0) : 0));
+	} else {
+		goto bad;
+	}
+	fflush(stdout);
+	return 0;
+bad:
+	printf("error bad command\n");
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char line[20000];
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sg_testrun < commands\n");
+		return 2;
+	}
+	sg_libbpf_log_setup();
+	sg_settings_default(&settings);
+	skel = sg_load(NULL);
+	if (!skel || sg_configure(skel, &settings))
+		return 1;
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+		handle(line);
+	synguard_xdp__destroy(skel);
+	return 0;
+}

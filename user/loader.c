@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Load, configure, attach and detach the XDP stage; pins under SG_PIN_ROOT. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "synguard.h"
+#include "synguard_xdp.skel.h"
+
+#define LINK_PIN_NAME "link_xdp"
+
+/* The kernel's own choice of receive window scale for this host's buffers
+ * (tcp_select_initial_window): what the server would announce itself. */
+static uint8_t host_wscale(void)
+{
+	uint64_t rmem = 0, rmem_max = 0, space;
+	uint8_t ws = 0;
+
+	if (sg_read_sysctl_u64("/proc/sys/net/ipv4/tcp_rmem", 2, &rmem))
+		return SG_DEFAULT_WSCALE;
+	sg_read_sysctl_u64("/proc/sys/net/core/rmem_max", 0, &rmem_max);
+	space = rmem > rmem_max ? rmem : rmem_max;
+	while (space > 0xffff && ws < 14) {
+		space >>= 1;
+		ws++;
+	}
+	return ws;
+}
+
+void sg_settings_default(struct sg_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg.mss4 = SG_DEFAULT_MSS4;
+	s->cfg.mss6 = SG_DEFAULT_MSS6;
+	s->cfg.synack_window = SG_DEFAULT_SYNACK_WINDOW;
+	s->cfg.wscale = host_wscale();
+	s->cfg.ttl = SG_DEFAULT_TTL;
+	s->cfg.epoch_shift = SG_DEFAULT_EPOCH_SHIFT;
+}
+
+struct synguard_xdp *sg_load(const char *pin_dir)
+{
+	struct synguard_xdp *skel = synguard_xdp__open();
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	if (!skel) {
+		sg_err("cannot open the BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	if (pin_dir) {
+		/* libbpf reuses a map already pinned at the path, else pins the new one. */
+		bpf_object__for_each_map(map, skel->obj) {
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+			if (bpf_map__set_pin_path(map, path)) {
+				sg_err("cannot set pin path %s", path);
+				goto fail;
+			}
+		}
+	}
+	err = synguard_xdp__load(skel);
+	if (err) {
+		sg_err("loading the XDP program failed: %s. The kernel said (last lines; -v for all):",
+		       strerror(-err));
+		sg_libbpf_log_dump_tail(12);
+		goto fail;
+	}
+	return skel;
+fail:
+	synguard_xdp__destroy(skel);
+	return NULL;
+}
+
+int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s)
+{
+	int secret_fd = bpf_map__fd(skel->maps.sg_secret);
+	struct sg_secret cur;
+	uint32_t zero = 0;
+	uint64_t key[2];
+	int err;
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sg_config), &zero, &s->cfg, BPF_ANY)) {
+		sg_err("cannot write the configuration map: %s", strerror(errno));
+		return -1;
+	}
+	if (s->have_ports && (err = sg_ports_write(bpf_map__fd(skel->maps.sg_ports), s->ports))) {
+		sg_err("cannot write the port map: %s", strerror(-err));
+		return -1;
+	}
+	if (bpf_map_lookup_elem(secret_fd, &zero, &cur) == 0 && cur.installed)
+		return 0; /* keep the key live cookies were made with */
+	if (sg_key_random(key) || (err = sg_secret_install(secret_fd, key))) {
+		sg_err("cannot install the cookie secret");
+		return -1;
+	}
+	return 0;
+}
+
+int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir)
+{
+	int ifindex = if_nametoindex(ifname);
+	char link_path[PATH_MAX];
+	struct bpf_link *link;
+	int err;
+
+	if (!ifindex) {
+		sg_err("no such interface '%s' (see 'ip link')", ifname);
+		return -1;
+	}
+	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, LINK_PIN_NAME);
+
+	link = bpf_link__open(link_path);
+	if (link) {
+		/* Already attached by us: swap the program in place, keep the maps. */
+		err = bpf_link__update_program(link, skel->progs.synguard_xdp);
+		bpf_link__disconnect(link); /* keep the pinned link attached */
+		bpf_link__destroy(link);
+		if (err) {
+			sg_err("cannot replace the program on %s: %s", ifname, strerror(-err));
+			return -1;
+		}
+		return 0;
+	}
+
+	link = bpf_program__attach_xdp(skel->progs.synguard_xdp, ifindex);
+	if (!link) {
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST)
+			sg_err("%s already has an XDP program that synguard did not attach; remove it "
+			       "first (ip link set dev %s xdp off)", ifname, ifname);
+		else
+			sg_err("cannot attach XDP to %s: %s", ifname, strerror(-err));
+		return -1;
+	}
+	err = bpf_link__pin(link, link_path);
+	if (err) {
+		sg_err("cannot pin the XDP link at %s: %s", link_path, strerror(-err));
+		bpf_link__destroy(link);
+		return -1;
+	}
+	bpf_link__disconnect(link); /* the pin keeps it attached after we exit */
+	bpf_link__destroy(link);
+	return 0;
+}
+
+int sg_detach(const char *ifname)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *de;
+	int failed = 0;
+	DIR *d;
+
+	if (sg_pin_dir(ifname, dir, sizeof(dir)))
+		return -1;
+	d = opendir(dir);
+	if (!d) {
+		sg_err("synguard is not attached to %s (no %s)", ifname, dir);
+		return -1;
+	}
+	/* Unpinning the link detaches the program; unpinning maps frees them. */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path)) {
+			sg_err("cannot remove %s: %s", path, strerror(errno));
+			failed = 1;
+		}
+	}
+	closedir(d);
+	if (rmdir(dir)) {
+		sg_err("cannot remove %s: %s", dir, strerror(errno));
+		failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+
+int sg_pinned_map_fd(const char *ifname, const char *map_name)
+{
+	char path[PATH_MAX + 64], dir[PATH_MAX];
+	int fd;
+
+	if (sg_pin_dir(ifname, dir, sizeof(dir)))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, map_name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		sg_err("synguard is not attached to %s (cannot open %s: %s)", ifname, path, strerror(errno));
+	return fd;
+}

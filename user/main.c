@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* synguard COMMAND [options]: the operator's CLI. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "synguard.h"
+#include "synguard_xdp.skel.h"
+
+#ifndef SYNGUARD_VERSION
+#define SYNGUARD_VERSION "dev"
+#endif
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const char *help;
+};
+
+static const struct command *find_command(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "synguard %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'synguard %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+static int show_help(const char *cmd)
+{
+	const struct command *c = find_command(cmd);
+
+	fputs(c->help, stdout);
+	return EXIT_OK;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || *out < min || *out > max || s[0] == '-' ? -1 : 0;
+}
+
+/* ---- attach ---- */
+
+static const char attach_help[] =
+	"Usage: synguard attach IFACE --ports LIST [options]\n"
+	"\n"
+	"Attach the XDP SYN-cookie stage to IFACE. SYNs to the protected ports are\n"
+	"answered with cookie SYN-ACKs from XDP; only clients that return a valid\n"
+	"cookie get through. Programs and maps are pinned under " SG_PIN_ROOT "/IFACE\n"
+	"so protection continues after this command exits. Attaching again to the\n"
+	"same interface replaces the program in place and keeps the maps.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --ports LIST     protected TCP ports: 80,443,8000-8010 (required)\n"
+	"      --mss4 N         MSS announced on IPv4, 536-9000 (default 1460)\n"
+	"      --mss6 N         MSS announced on IPv6, 1220-9000 (default 1440)\n"
+	"      --wscale N       our window scale, 0-14 (default: what this host's\n"
+	"                       tcp_rmem would give)\n"
+	"      --ttl N          TTL / hop limit of SYN-ACKs, 1-255 (default 64)\n"
+	"      --window N       receive window in SYN-ACKs, 1-65535 (default 64240)\n"
+	"      --epoch-shift N  cookie epoch = 2^N ns, 20-40 (default 36: 68.7 s;\n"
+	"                       a cookie lives one to two epochs)\n"
+	"  -v, --verbose        libbpf debug output\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Examples:\n"
+	"  synguard attach eth0 --ports 80,443\n"
+	"  synguard attach eth0 --ports 22,8000-8080 --mss4 1400 --ttl 128\n";
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "mss4", required_argument, NULL, '4' },
+		{ "mss6", required_argument, NULL, '6' },
+		{ "wscale", required_argument, NULL, 'w' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "window", required_argument, NULL, 'W' },
+		{ "epoch-shift", required_argument, NULL, 'E' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct synguard_xdp *skel = NULL;
+	struct sg_settings set;
+	char pin_dir[PATH_MAX], msg[256];
+	const char *ifname;
+	unsigned long v;
+	bool existed;
+	int c, ret = EXIT_RUNTIME;
+
+	sg_settings_default(&set);
+	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (sg_ports_parse(optarg, set.ports, msg, sizeof(msg)))
+				return usage_error("attach", "%s", msg);
+			set.have_ports = true;
+			break;
+		case '4':
+			if (parse_uint(optarg, 536, 9000, &v))
+				return usage_error("attach", "--mss4 takes 536-9000, not '%s'", optarg);
+			set.cfg.mss4 = v;
+			break;
+		case '6':
+			if (parse_uint(optarg, 1220, 9000, &v))
+				return usage_error("attach", "--mss6 takes 1220-9000, not '%s'", optarg);
+			set.cfg.mss6 = v;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 0, 14, &v))
+				return usage_error("attach", "--wscale takes 0-14, not '%s'", optarg);
+			set.cfg.wscale = v;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, 255, &v))
+				return usage_error("attach", "--ttl takes 1-255, not '%s'", optarg);
+			set.cfg.ttl = v;
+			break;
+		case 'W':
+			if (parse_uint(optarg, 1, 65535, &v))
+				return usage_error("attach", "--window takes 1-65535, not '%s'", optarg);
+			set.cfg.synack_window = v;
+			break;
+		case 'E':
+			if (parse_uint(optarg, SG_MIN_EPOCH_SHIFT, SG_MAX_EPOCH_SHIFT, &v))
+				return usage_error("attach", "--epoch-shift takes 20-40, not '%s'", optarg);
+			set.cfg.epoch_shift = v;
+			break;
+		case 'v':
+			sg_verbose = true;
+			break;
+		case 'h':
+			return show_help("attach");
+		default:
+			return usage_error("attach", "%s", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("attach", "%s", "expects exactly one interface");
+	if (!set.have_ports)
+		return usage_error("attach", "%s", "--ports is required (e.g. --ports 80,443)");
+	ifname = argv[optind];
+	if (strlen(ifname) >= IF_NAMESIZE || !if_nametoindex(ifname)) {
+		sg_err("no such interface '%s' (see 'ip link')", ifname);
+		return EXIT_RUNTIME;
+	}
+	if (sg_check_privileges() || sg_ensure_bpffs())
+		return EXIT_RUNTIME;
+	sg_pin_dir(ifname, pin_dir, sizeof(pin_dir));
+	if ((mkdir(SG_PIN_ROOT, 0700) && errno != EEXIST)) {
+		sg_err("cannot create %s: %s", SG_PIN_ROOT, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	existed = mkdir(pin_dir, 0700) && errno == EEXIST;
+	if (!existed && errno && access(pin_dir, F_OK)) {
+		sg_err("cannot create %s: %s", pin_dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+
+	skel = sg_load(pin_dir);
+	if (!skel || sg_configure(skel, &set) || sg_attach(skel, ifname, pin_dir)) {
+		if (!existed)
+			sg_detach(ifname); /* leave nothing half-made behind */
+		goto out;
+	}
+	sg_ports_format(set.ports, msg, sizeof(msg));
+	printf("synguard: %s %s, protecting TCP ports %s\n", existed ? "re-attached to" : "attached to",
+	       ifname, msg);
+	ret = EXIT_OK;
+out:
+	synguard_xdp__destroy(skel);
+	return ret;
+}
+
+/* ---- detach ---- */
+
+static const char detach_help[] =
+	"Usage: synguard detach IFACE\n"
+	"\n"
+	"Detach synguard from IFACE and remove its pins and maps.\n"
+	"\n"
+	"Example:\n"
+	"  synguard detach eth0\n";
+
+static int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (c == 'h')
+			return show_help("detach");
+		if (c == 'v')
+			sg_verbose = true;
+		else
+			return usage_error("detach", "%s", "unknown option");
+	}
+	if (optind + 1 != argc)
+		return usage_error("detach", "%s", "expects exactly one interface");
+	if (sg_check_privileges() || sg_ensure_bpffs())
+		return EXIT_RUNTIME;
+	if (sg_detach(argv[optind]))
+		return EXIT_RUNTIME;
+	printf("synguard: detached from %s\n", argv[optind]);
+	return EXIT_OK;
+}
+
+/* ---- stats ---- */
+
+static const char stats_help[] =
+	"Usage: synguard stats [IFACE] [--json]\n"
+	"\n"
+	"Print every counter by name, summed over all CPUs, for IFACE or for every\n"
+	"interface synguard is attached to.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json   one JSON object: {\"interfaces\":[{\"ifname\":..,\"counters\":{..}}]}\n"
+	"  -h, --help   this text\n"
+	"\n"
+	"Examples:\n"
+	"  synguard stats\n"
+	"  synguard stats eth0 --json | jq .interfaces[0].counters.synack_sent\n";
+
+static int print_iface_stats(const char *ifname, bool json, bool first)
+{
+	uint64_t c[SG_CNT_MAX];
+	int fd = sg_pinned_map_fd(ifname, "sg_stats"), err;
+
+	if (fd < 0)
+		return -1;
+	err = sg_stats_read(fd, c);
+	close(fd);
+	if (err) {
+		sg_err("cannot read counters of %s: %s", ifname, strerror(-err));
+		return -1;
+	}
+	if (json) {
+		if (!first)
+			putchar(',');
+		sg_stats_print_json(stdout, ifname, c);
+	} else {
+		sg_stats_print_text(stdout, ifname, c);
+	}
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	bool json = false, first = true;
+	int c, failed = 0;
+
+	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+		if (c == 'h')
+			return show_help("stats");
+		else if (c == 'j')
+			json = true;
+		else if (c == 'v')
+			sg_verbose = true;
+		else
+			return usage_error("stats", "%s", "unknown option");
+	}
+	if (argc - optind > 1)
+		return usage_error("stats", "%s", "expects at most one interface");
+	if (sg_check_privileges() || sg_ensure_bpffs())
+		return EXIT_RUNTIME;
+	if (json)
+		printf("{\"interfaces\":[");
+	if (optind < argc) {
+		failed = print_iface_stats(argv[optind], json, true);
+	} else {
+		DIR *d = opendir(SG_PIN_ROOT);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			failed |= print_iface_stats(de->d_name, json, first);
+			first = false;
+		}
+		if (d)
+			closedir(d);
+		if (first && !json)
+			printf("synguard is not attached to any interface\n");
+	}
+	if (json)
+		printf("]}\n");
+	return failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ---- command table ---- */
+
+static const char main_help[] =
+	"Usage: synguard COMMAND [options]\n"
+	"\n"
+	"XDP SYN-cookie front end that keeps TCP services reachable under SYN floods.\n"
+	"\n"
+	"Commands:\n"
+	"%s"
+	"\n"
+	"Global options: --version, --help; 'synguard COMMAND --help' for each command.\n"
+	"Exit status: 0 ok, 1 runtime error, 2 usage error.\n";
+
+static const struct command commands[] = {
+	{ "attach", cmd_attach, "attach to an interface and protect ports", attach_help },
+	{ "detach", cmd_detach, "detach from an interface, remove pins", detach_help },
+	{ "stats", cmd_stats, "print counters", stats_help },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_main_help(FILE *f)
+{
+	char list[1024];
+	size_t used = 0;
+
+	list[0] = 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		used += snprintf(list + used, sizeof(list) - used, "  %-8s %s\n", commands[i].name,
+				 commands[i].summary);
+	fprintf(f, main_help, list);
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	sg_libbpf_log_setup();
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		print_main_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("synguard %s (libbpf %s)\n", SYNGUARD_VERSION, libbpf_version_string());
+		return EXIT_OK;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "synguard: unknown command '%s'\n", argv[1]);
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The userspace library behind the CLI, the test harness and the benchmarks. */
+#ifndef SYNGUARD_USER_H
+#define SYNGUARD_USER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <limits.h>
+
+#include "synguard/abi.h"
+
+struct synguard_xdp;
+
+/* ---- util.c ---- */
+extern bool sg_verbose;
+void sg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sg_libbpf_log_setup(void);	     /* captures libbpf output; -v prints it */
+void sg_libbpf_log_dump_tail(int n); /* last n captured lines (verifier log) */
+int sg_check_privileges(void);	     /* 0, or -1 with a message */
+int sg_ensure_bpffs(void);	     /* mounts bpffs on /sys/fs/bpf if needed */
+int sg_pin_dir(const char *ifname, char *buf, size_t len);
+int sg_read_sysctl_u64(const char *path, int index, uint64_t *out);
+
+/* ---- ports.c ---- */
+/* "80,443,8000-8010" into a bitmap. Returns 0, or -1 with msg filled in. */
+int sg_ports_parse(const char *list, uint64_t bitmap[SG_PORT_WORDS], char *msg, size_t msglen);
+int sg_ports_write(int map_fd, const uint64_t bitmap[SG_PORT_WORDS]);
+int sg_ports_format(const uint64_t bitmap[SG_PORT_WORDS], char *buf, size_t len);
+
+/* ---- secret.c ---- */
+uint32_t sg_epoch_now(unsigned int epoch_shift); /* CLOCK_TAI, as the XDP side */
+int sg_key_random(uint64_t key[2]);
+/* First key: used from every epoch on. */
+int sg_secret_install(int map_fd, const uint64_t key[2]);
+/* Rotate: `key` is used from the next epoch on; the old one stays valid for
+ * cookies of this epoch. -EAGAIN if the previous rotation is still settling
+ * (it must have taken effect at least one full epoch ago). */
+int sg_secret_rotate(int map_fd, const uint64_t key[2], uint32_t now_epoch);
+
+/* ---- stats.c ---- */
+extern const char *const sg_counter_names[SG_CNT_MAX];
+int sg_stats_read(int map_fd, uint64_t out[SG_CNT_MAX]);
+void sg_stats_print_text(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX]);
+void sg_stats_print_json(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX]);
+
+/* ---- loader.c ---- */
+struct sg_settings {
+	struct sg_config cfg;
+	uint64_t ports[SG_PORT_WORDS];
+	bool have_ports;
+};
+void sg_settings_default(struct sg_settings *s);
+
+/* Open and load the XDP object. With pin_dir, maps pinned there are reused
+ * (and new ones pinned there); without, the maps are private (tests). */
+struct synguard_xdp *sg_load(const char *pin_dir);
+/* Write config and ports; install a random secret unless one is in place. */
+int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s);
+/* Attach (or atomically replace) the XDP program on ifname; pins the link. */
+int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir);
+int sg_detach(const char *ifname);
+/* fd of a pinned map of an attached interface, or -1 with a message. */
+int sg_pinned_map_fd(const char *ifname, const char *map_name);
+
+#endif
