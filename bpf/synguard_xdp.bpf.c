@@ -15,6 +15,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Load-time: legacy hand-off (kernel cookies, the kernel validates the ACK)
+ * instead of our cookies + the TC stage. The verifier prunes the other path. */
+const volatile bool legacy_mode = false;
+
+/* Kernel cookie timestamp option bits (net/ipv4/syncookies.c). */
+#define TS_OPT_WSCALE_MASK 0xf
+#define TS_OPT_SACK (1 << 4)
+#define TS_OPT_ECN (1 << 5)
+#define TSBITS 6
+
 static __always_inline int port_protected(__u16 port)
 {
 	__u32 word = port / 64;
@@ -58,72 +68,12 @@ static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, stru
 	return SG_CNT_MAX; /* fine */
 }
 
-static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
-				      __u32 hlen, const struct sg_config *cfg)
-{
-	__u32 ports = *(__u32 *)tcp;
-	__u8 flags = ((__u8 *)tcp)[13];
-	struct sg_cookie_flow flow;
-	struct sg_syn_opts syn = {};
-	struct sg_secret *secret;
-	struct synack sa = {};
-	struct tcp_opts opts;
-	__u32 epoch, meta, isn, tsval_hi = 0;
-	enum sg_counter bad;
-	__u64 now, h;
-
-	bad = verify_checksums(ctx, pkt);
-	if (bad != SG_CNT_MAX)
-		return drop(bad);
-	if (parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts))
-		return drop(SG_CNT_DROP_BAD_TCP_OPT);
-	count(SG_CNT_SYN_SEEN);
-
-	secret = secret_get();
-	if (!secret)
-		return drop(SG_CNT_DROP_NO_SECRET);
-
-	syn.mss = opts.mss;
-	syn.wscale = opts.wscale;
-	syn.sack_ok = opts.sack_ok;
-	syn.ecn_ok = (flags & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
-	meta = sg_cookie_meta_encode(&syn, pkt->ipv6);
-
-	now = bpf_ktime_get_tai_ns();
-	epoch = epoch_now(now, cfg);
-	if (opts.has_ts)
-		tsval_hi = sg_tsval_hi(now >> 20); /* ~1 ms ticks */
-	isn = bpf_ntohl(tcp->seq);
-	cookie_flow(pkt, ports, isn, &flow);
-	h = sg_cookie_hash(sg_secret_key(secret, epoch), &flow, epoch, meta, tsval_hi);
-
-	sa.seq = sg_cookie_from_hash(h, epoch, meta);
-	sa.ack = isn + 1;
-	sa.mss = opts.mss ? opts.mss : sg_mss_table(0, pkt->ipv6);
-	if (sa.mss > (pkt->ipv6 ? cfg->mss6 : cfg->mss4))
-		sa.mss = pkt->ipv6 ? cfg->mss6 : cfg->mss4;
-	sa.window = cfg->synack_window ? cfg->synack_window : SG_DEFAULT_SYNACK_WINDOW;
-	sa.wscale = opts.wscale == SG_WSCALE_NONE ? SG_WSCALE_NONE : cfg->wscale;
-	sa.sack_ok = opts.sack_ok;
-	sa.ts_ok = opts.has_ts;
-	sa.tsval = (tsval_hi << 8) | (__u32)(h & SG_COOKIE_TS_MAC_MASK);
-	sa.tsecr = opts.tsval;
-	sa.ece = syn.ecn_ok;
-	sa.ttl = cfg->ttl;
-
-	if (synack_build(ctx, pkt, ports, &sa))
-		return drop(SG_CNT_DROP_INTERNAL);
-	count(SG_CNT_SYNACK_SENT);
-	return XDP_TX;
-}
-
-/* Does the segment belong to a kernel socket other than a listener? */
-static __always_inline int has_connected_socket(struct xdp_md *ctx, struct packet *pkt, __u32 ports)
+/* The kernel socket the segment belongs to (a connection, or else the
+ * listener for its destination), referenced: release it. */
+static __always_inline struct bpf_sock *lookup_sk(struct xdp_md *ctx, struct packet *pkt, __u32 ports)
 {
 	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
 	__u32 size;
-	int state;
 
 	if (pkt->ipv6) {
 		__builtin_memcpy(t.ipv6.saddr, pkt->saddr, 16);
@@ -136,16 +86,172 @@ static __always_inline int has_connected_socket(struct xdp_md *ctx, struct packe
 		*(__u32 *)&t.ipv4.sport = ports;
 		size = sizeof(t.ipv4);
 	}
-	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return 0;
-	state = sk->state;
-	bpf_sk_release(sk);
-	return state != BPF_TCP_LISTEN;
+	return bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
-static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
+/* IP and TCP headers copied to the stack, as the kernel cookie helpers want
+ * them (they take lengths the verifier cannot tie to packet bounds). */
+struct hdr_copy {
+	__u8 ip[40];
+	__u8 tcp[60];
+};
+
+/* Copies the headers; returns the IP length the helpers should see (they
+ * read no IP options), or -1. hlen must be 20..60 (checked by the caller). */
+static __always_inline int hdr_copy(struct xdp_md *ctx, struct packet *pkt, __u32 hlen, struct hdr_copy *c)
+{
+	int ip_len = pkt->ipv6 ? 40 : 20;
+
+	if (bpf_xdp_load_bytes(ctx, pkt->l3_off, c->ip, ip_len))
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, pkt->l4_off, c->tcp, hlen))
+		return -1;
+	return ip_len;
+}
+
+/* Legacy: the kernel's cookie for the listener, and the kernel's TSval
+ * format (options in the low 6 bits) when timestamps allow it. */
+static __always_inline int legacy_synack(struct xdp_md *ctx, struct packet *pkt, __u32 hlen,
+					 const struct tcp_opts *opts, const struct sg_config *cfg,
+					 struct bpf_sock *sk, struct synack *sa)
+{
+	struct hdr_copy c;
+	int ip_len;
+	__s64 r;
+
+	if (hlen < 20 || hlen > sizeof(c.tcp))
+		return -1;
+	ip_len = hdr_copy(ctx, pkt, hlen, &c);
+	if (ip_len < 0)
+		return -1;
+	/* Constant lengths per branch: the verifier wants provable sizes. */
+	if (ip_len == 40)
+		r = bpf_tcp_gen_syncookie(sk, c.ip, 40, (struct tcphdr *)c.tcp, hlen);
+	else
+		r = bpf_tcp_gen_syncookie(sk, c.ip, 20, (struct tcphdr *)c.tcp, hlen);
+	if (r < 0)
+		return -1;
+	sa->seq = (__u32)r;
+	sa->mss = r >> 32;
+	sa->ts_ok = opts->has_ts && (cfg->flags & SG_CFG_LEGACY_TS);
+	if (!sa->ts_ok) {
+		/* As the kernel does: without timestamps a cookie keeps no
+		 * options, so none may be offered. */
+		sa->sack_ok = 0;
+		sa->wscale = SG_WSCALE_NONE;
+		sa->ece = 0;
+	} else {
+		__u32 now = bpf_ktime_get_ns() / 1000000; /* tcp_clock_ms() */
+		__u32 o = sa->wscale == SG_WSCALE_NONE ? TS_OPT_WSCALE_MASK : (opts->wscale & 0xf);
+
+		o |= (sa->sack_ok ? TS_OPT_SACK : 0) | (sa->ece ? TS_OPT_ECN : 0);
+		sa->tsval = ((now >> TSBITS) << TSBITS) | o;
+		if (sa->tsval > now)
+			sa->tsval -= 1 << TSBITS;
+	}
+	return 0;
+}
+
+/* Legacy: does the ACK carry a valid kernel cookie for the listener? */
+static __always_inline int legacy_ack_valid(struct xdp_md *ctx, struct packet *pkt, __u32 hlen,
+					    struct bpf_sock *sk)
+{
+	struct hdr_copy c;
+	int ip_len;
+
+	if (hlen < 20 || hlen > sizeof(c.tcp))
+		return 0;
+	ip_len = hdr_copy(ctx, pkt, hlen, &c);
+	if (ip_len == 40)
+		return bpf_tcp_check_syncookie(sk, c.ip, 40, (struct tcphdr *)c.tcp, hlen) == 0;
+	if (ip_len == 20)
+		return bpf_tcp_check_syncookie(sk, c.ip, 20, (struct tcphdr *)c.tcp, hlen) == 0;
+	return 0;
+}
+
+static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
 				      __u32 hlen, const struct sg_config *cfg)
+{
+	__u32 ports = *(__u32 *)tcp;
+	__u8 flags = ((__u8 *)tcp)[13];
+	struct sg_cookie_flow flow;
+	struct sg_syn_opts syn = {};
+	struct sg_secret *secret;
+	struct synack sa = {};
+	struct tcp_opts opts;
+	__u32 epoch, meta, tsval_hi = 0;
+	enum sg_counter bad;
+	struct bpf_sock *sk;
+	__u16 mss_cap;
+	__u64 now, h;
+	int err;
+
+	bad = verify_checksums(ctx, pkt);
+	if (bad != SG_CNT_MAX)
+		return drop(bad);
+	if (parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts))
+		return drop(SG_CNT_DROP_BAD_TCP_OPT);
+	count(SG_CNT_SYN_SEEN);
+
+	/* Nobody listening: let the kernel refuse (RST) as it would without
+	 * us. A SYN for an existing connection (e.g. TIME_WAIT reuse) is the
+	 * kernel's to judge as well. */
+	sk = lookup_sk(ctx, pkt, ports);
+	if (!sk)
+		return pass(SG_CNT_PASS_NO_LISTENER);
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return pass(SG_CNT_PASS_EXISTING);
+	}
+
+	syn.ecn_ok = (flags & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
+	sa.ack = bpf_ntohl(tcp->seq) + 1;
+	mss_cap = pkt->ipv6 ? cfg->mss6 : cfg->mss4;
+	sa.mss = opts.mss ? opts.mss : sg_mss_table(0, pkt->ipv6);
+	if (sa.mss > mss_cap)
+		sa.mss = mss_cap;
+	sa.window = cfg->synack_window ? cfg->synack_window : SG_DEFAULT_SYNACK_WINDOW;
+	sa.wscale = opts.wscale == SG_WSCALE_NONE ? SG_WSCALE_NONE : cfg->wscale;
+	sa.sack_ok = opts.sack_ok;
+	sa.ts_ok = opts.has_ts;
+	sa.tsecr = opts.tsval;
+	sa.ece = syn.ecn_ok;
+	sa.ttl = cfg->ttl;
+
+	if (legacy_mode) {
+		err = legacy_synack(ctx, pkt, hlen, &opts, cfg, sk, &sa);
+		bpf_sk_release(sk);
+		if (err)
+			return pass(SG_CNT_PASS_NO_KERNEL_COOKIE);
+	} else {
+		bpf_sk_release(sk);
+		secret = secret_get();
+		if (!secret)
+			return drop(SG_CNT_DROP_NO_SECRET);
+		syn.mss = opts.mss;
+		syn.wscale = opts.wscale;
+		syn.sack_ok = opts.sack_ok;
+		meta = sg_cookie_meta_encode(&syn, pkt->ipv6);
+
+		now = bpf_ktime_get_tai_ns();
+		epoch = epoch_now(now, cfg);
+		if (opts.has_ts)
+			tsval_hi = sg_tsval_hi(now >> 20, opts.wscale); /* ~1 ms ticks */
+		cookie_flow(pkt, ports, sa.ack - 1, &flow);
+		h = sg_cookie_hash(sg_secret_key(secret, epoch), &flow, epoch, meta, tsval_hi);
+		sa.seq = sg_cookie_from_hash(h, epoch, meta);
+		sa.tsval = sg_tsval(tsval_hi, h);
+	}
+
+	if (synack_build(ctx, pkt, ports, &sa))
+		return drop(SG_CNT_DROP_INTERNAL);
+	count(SG_CNT_SYNACK_SENT);
+	return XDP_TX;
+}
+
+/* Our cookie: valid ones go on with the decoded options as XDP metadata. */
+static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
+					    __u32 hlen, const struct sg_config *cfg)
 {
 	__u32 ports = *(__u32 *)tcp;
 	struct sg_handoff_meta *hm;
@@ -157,8 +263,6 @@ static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, st
 	void *data;
 	int meta;
 
-	if (has_connected_socket(ctx, pkt, ports))
-		return pass(SG_CNT_PASS_EXISTING);
 	if (parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts))
 		return drop(SG_CNT_DROP_BAD_TCP_OPT);
 	count(SG_CNT_ACK_SEEN);
@@ -173,8 +277,7 @@ static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, st
 	if (meta < 0)
 		return drop(SG_CNT_COOKIE_INVALID);
 
-	/* Hand the decoded options to the TC stage in the metadata area. */
-	sg_cookie_meta_decode(meta, pkt->ipv6, &syn);
+	sg_cookie_decode(meta, pkt->ipv6, opts.has_ts, opts.tsecr, &syn);
 	tsval = opts.tsval;
 	tsecr = opts.tsecr;
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*hm)) == 0) {
@@ -189,9 +292,39 @@ static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, st
 			hm->tstamp_ok = opts.has_ts;
 			hm->tsval = tsval;
 			hm->tsecr = tsecr;
+			hm->l4_from_l3 = pkt->l4_off - pkt->l3_off;
+			hm->ipv6 = pkt->ipv6;
+			__builtin_memset(hm->pad, 0, sizeof(hm->pad));
+			return pass(SG_CNT_COOKIE_VALID);
 		}
 	}
-	return pass(SG_CNT_COOKIE_VALID);
+	/* Without metadata the TC stage cannot hand the client over, and the
+	 * kernel would answer the ACK with a RST: drop, the client retries. */
+	return drop(SG_CNT_DROP_NO_METADATA);
+}
+
+static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
+				      __u32 hlen, const struct sg_config *cfg)
+{
+	struct bpf_sock *sk = lookup_sk(ctx, pkt, *(__u32 *)tcp);
+	int valid;
+
+	if (sk && sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return pass(SG_CNT_PASS_EXISTING);
+	}
+	if (!legacy_mode) {
+		if (sk)
+			bpf_sk_release(sk);
+		return check_our_cookie(ctx, pkt, tcp, hlen, cfg);
+	}
+	/* Legacy: the kernel's cookie, checked against its listener. */
+	if (!sk)
+		return pass(SG_CNT_PASS_NO_LISTENER); /* the kernel answers RST */
+	count(SG_CNT_ACK_SEEN);
+	valid = legacy_ack_valid(ctx, pkt, hlen, sk);
+	bpf_sk_release(sk);
+	return valid ? pass(SG_CNT_COOKIE_VALID) : drop(SG_CNT_COOKIE_INVALID);
 }
 
 SEC("xdp")

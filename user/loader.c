@@ -10,10 +10,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <bpf/btf.h>
+
 #include "synguard.h"
+#include "synguard_tc.skel.h"
 #include "synguard_xdp.skel.h"
 
-#define LINK_PIN_NAME "link_xdp"
+#define XDP_LINK_PIN "link_xdp"
+#define TC_LINK_PIN "link_tc"
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46 /* Linux 6.6; Debian 12's uapi headers predate it */
+#endif
 
 /* The kernel's own choice of receive window scale for this host's buffers
  * (tcp_select_initial_window): what the server would announce itself. */
@@ -44,27 +51,84 @@ void sg_settings_default(struct sg_settings *s)
 	s->cfg.epoch_shift = SG_DEFAULT_EPOCH_SHIFT;
 }
 
-struct synguard_xdp *sg_load(const char *pin_dir)
+const char *sg_handoff_name(enum sg_handoff mode)
 {
-	struct synguard_xdp *skel = synguard_xdp__open();
+	return mode == SG_HANDOFF_LOCAL ? "local" : mode == SG_HANDOFF_LEGACY ? "legacy" : "auto";
+}
+
+static bool kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+int sg_handoff_probe(enum sg_handoff want)
+{
+	bool local = kernel_has_kfunc("bpf_sk_assign_tcp_reqsk");
+	bool legacy = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_gen_syncookie, NULL) > 0;
+
+	if (want == SG_HANDOFF_LOCAL && !local) {
+		sg_err("--handoff local needs the kfunc bpf_sk_assign_tcp_reqsk (Linux 6.9+, "
+		       "CONFIG_SYN_COOKIES), which this kernel lacks; use --handoff legacy");
+		return -1;
+	}
+	if (want == SG_HANDOFF_LEGACY && !legacy) {
+		sg_err("--handoff legacy needs the XDP helper bpf_tcp_gen_syncookie (Linux 5.3+), "
+		       "which this kernel lacks");
+		return -1;
+	}
+	if (want != SG_HANDOFF_AUTO)
+		return want;
+	if (local)
+		return SG_HANDOFF_LOCAL;
+	if (legacy)
+		return SG_HANDOFF_LEGACY;
+	sg_err("this kernel has neither bpf_sk_assign_tcp_reqsk (Linux 6.9+) nor "
+	       "bpf_tcp_gen_syncookie (Linux 5.3+): synguard cannot hand clients over");
+	return -1;
+}
+
+/* libbpf reuses a map already pinned at the path, else pins the new one. */
+static int set_pin_paths(struct bpf_object *obj, const char *pin_dir)
+{
 	struct bpf_map *map;
 	char path[PATH_MAX];
+
+	bpf_object__for_each_map(map, obj) {
+		if (!strchr(bpf_map__name(map), '.')) { /* not .rodata & co */
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+			if (bpf_map__set_pin_path(map, path)) {
+				sg_err("cannot set pin path %s", path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+struct synguard_xdp *sg_load(const char *pin_dir)
+{
+	return sg_load_mode(pin_dir, SG_HANDOFF_LOCAL);
+}
+
+struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode)
+{
+	struct synguard_xdp *skel = synguard_xdp__open();
 	int err;
 
 	if (!skel) {
 		sg_err("cannot open the BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	if (pin_dir) {
-		/* libbpf reuses a map already pinned at the path, else pins the new one. */
-		bpf_object__for_each_map(map, skel->obj) {
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
-			if (bpf_map__set_pin_path(map, path)) {
-				sg_err("cannot set pin path %s", path);
-				goto fail;
-			}
-		}
-	}
+	skel->rodata->legacy_mode = mode == SG_HANDOFF_LEGACY;
+	if (pin_dir && set_pin_paths(skel->obj, pin_dir))
+		goto fail;
 	err = synguard_xdp__load(skel);
 	if (err) {
 		sg_err("loading the XDP program failed: %s. The kernel said (last lines; -v for all):",
@@ -75,6 +139,38 @@ struct synguard_xdp *sg_load(const char *pin_dir)
 	return skel;
 fail:
 	synguard_xdp__destroy(skel);
+	return NULL;
+}
+
+struct synguard_tc *sg_load_tc(struct synguard_xdp *xdp)
+{
+	struct synguard_tc *tc = synguard_tc__open();
+	struct bpf_map *map;
+	int err;
+
+	if (!tc) {
+		sg_err("cannot open the TC BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	/* Share every map with the XDP object: same config, same counters. */
+	bpf_object__for_each_map(map, tc->obj) {
+		struct bpf_map *twin = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(map));
+
+		if (twin && bpf_map__reuse_fd(map, bpf_map__fd(twin))) {
+			sg_err("cannot share map %s with the TC stage", bpf_map__name(map));
+			goto fail;
+		}
+	}
+	err = synguard_tc__load(tc);
+	if (err) {
+		sg_err("loading the TC hand-off program failed: %s. The kernel said (last lines; -v "
+		       "for all):", strerror(-err));
+		sg_libbpf_log_dump_tail(12);
+		goto fail;
+	}
+	return tc;
+fail:
+	synguard_tc__destroy(tc);
 	return NULL;
 }
 
@@ -114,7 +210,7 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 		sg_err("no such interface '%s' (see 'ip link')", ifname);
 		return -1;
 	}
-	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, LINK_PIN_NAME);
+	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, XDP_LINK_PIN);
 
 	link = bpf_link__open(link_path);
 	if (link) {
@@ -147,6 +243,42 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 	}
 	bpf_link__disconnect(link); /* the pin keeps it attached after we exit */
 	bpf_link__destroy(link);
+	return 0;
+}
+
+int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir)
+{
+	int ifindex = if_nametoindex(ifname), prog_fd = bpf_program__fd(tc->progs.synguard_tc);
+	char link_path[PATH_MAX];
+	int fd, err;
+
+	if (!ifindex) {
+		sg_err("no such interface '%s' (see 'ip link')", ifname);
+		return -1;
+	}
+	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, TC_LINK_PIN);
+	fd = bpf_obj_get(link_path);
+	if (fd >= 0) {
+		/* Ours already: swap the program atomically. */
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (err)
+			sg_err("cannot replace the TC program on %s: %s", ifname, strerror(-err));
+		return err ? -1 : 0;
+	}
+	/* A tcx link (Linux 6.6+): coexists with other TC programs, and the
+	 * pinned link keeps it attached after we exit. */
+	fd = bpf_link_create(prog_fd, ifindex, BPF_TCX_INGRESS, NULL);
+	if (fd < 0) {
+		sg_err("cannot attach the TC hand-off program to %s: %s", ifname, strerror(errno));
+		return -1;
+	}
+	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
+	close(fd);
+	if (err) {
+		sg_err("cannot pin the TC link at %s: %s", link_path, strerror(-err));
+		return -1;
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "synguard.h"
+#include "synguard_tc.skel.h"
 #include "synguard_xdp.skel.h"
 
 #ifndef SYNGUARD_VERSION
@@ -74,12 +75,53 @@ static const char attach_help[] =
 	"      --window N       receive window in SYN-ACKs, 1-65535 (default 64240)\n"
 	"      --epoch-shift N  cookie epoch = 2^N ns, 20-40 (default 36: 68.7 s;\n"
 	"                       a cookie lives one to two epochs)\n"
+	"      --handoff MODE   how validated clients reach the listener:\n"
+	"                       local  (Linux 6.9+) our cookies, TC hands the client\n"
+	"                              to the listener (bpf_sk_assign_tcp_reqsk);\n"
+	"                              needs net.ipv4.tcp_syncookies != 0\n"
+	"                       legacy (Linux 5.3+) kernel cookies; the kernel checks\n"
+	"                              the ACK; needs net.ipv4.tcp_syncookies = 2\n"
+	"                       auto   (default) local if the kernel has it\n"
 	"  -v, --verbose        libbpf debug output\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Examples:\n"
 	"  synguard attach eth0 --ports 80,443\n"
-	"  synguard attach eth0 --ports 22,8000-8080 --mss4 1400 --ttl 128\n";
+	"  synguard attach eth0 --ports 22,8000-8080 --mss4 1400 --ttl 128\n"
+	"  synguard attach eth0 --ports 443 --handoff legacy\n";
+
+/* The sysctls the chosen hand-off depends on, read in the interface's netns. */
+static int check_sysctls(enum sg_handoff mode, struct sg_config *cfg)
+{
+	uint64_t syncookies = 0, timestamps = 0;
+
+	if (sg_read_sysctl_u64("/proc/sys/net/ipv4/tcp_syncookies", 0, &syncookies)) {
+		sg_err("cannot read net.ipv4.tcp_syncookies: is this kernel built with SYN cookies?");
+		return -1;
+	}
+	if (mode == SG_HANDOFF_LOCAL && syncookies == 0) {
+		sg_err("net.ipv4.tcp_syncookies is 0: the kernel would refuse the hand-off; set it "
+		       "with 'sysctl -w net.ipv4.tcp_syncookies=1'");
+		return -1;
+	}
+	if (mode == SG_HANDOFF_LEGACY) {
+		if (syncookies != 2) {
+			sg_err("--handoff legacy needs net.ipv4.tcp_syncookies=2 (it is %llu) so the "
+			       "kernel accepts its cookies at any time; 'sysctl -w "
+			       "net.ipv4.tcp_syncookies=2'", (unsigned long long)syncookies);
+			return -1;
+		}
+		sg_read_sysctl_u64("/proc/sys/net/ipv4/tcp_timestamps", 0, &timestamps);
+		if (timestamps == 2)
+			cfg->flags |= SG_CFG_LEGACY_TS;
+		else
+			fprintf(stderr, "synguard: note: legacy mode with net.ipv4.tcp_timestamps=%llu: "
+				"kernel cookies keep window scaling, SACK and ECN only with "
+				"tcp_timestamps=2, so clients get none of them\n",
+				(unsigned long long)timestamps);
+	}
+	return 0;
+}
 
 static int cmd_attach(int argc, char **argv)
 {
@@ -91,17 +133,20 @@ static int cmd_attach(int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "window", required_argument, NULL, 'W' },
 		{ "epoch-shift", required_argument, NULL, 'E' },
+		{ "handoff", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	enum sg_handoff handoff = SG_HANDOFF_AUTO;
 	struct synguard_xdp *skel = NULL;
+	struct synguard_tc *tc = NULL;
 	struct sg_settings set;
 	char pin_dir[PATH_MAX], msg[256];
 	const char *ifname;
 	unsigned long v;
 	bool existed;
-	int c, ret = EXIT_RUNTIME;
+	int c, mode, ret = EXIT_RUNTIME;
 
 	sg_settings_default(&set);
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
@@ -141,6 +186,17 @@ static int cmd_attach(int argc, char **argv)
 				return usage_error("attach", "--epoch-shift takes 20-40, not '%s'", optarg);
 			set.cfg.epoch_shift = v;
 			break;
+		case 'H':
+			if (!strcmp(optarg, "local"))
+				handoff = SG_HANDOFF_LOCAL;
+			else if (!strcmp(optarg, "legacy"))
+				handoff = SG_HANDOFF_LEGACY;
+			else if (!strcmp(optarg, "auto"))
+				handoff = SG_HANDOFF_AUTO;
+			else
+				return usage_error("attach", "--handoff takes local, legacy or auto, not '%s'",
+						   optarg);
+			break;
 		case 'v':
 			sg_verbose = true;
 			break;
@@ -159,7 +215,10 @@ static int cmd_attach(int argc, char **argv)
 		sg_err("no such interface '%s' (see 'ip link')", ifname);
 		return EXIT_RUNTIME;
 	}
-	if (sg_check_privileges() || sg_ensure_bpffs())
+	if (sg_check_privileges())
+		return EXIT_RUNTIME;
+	mode = sg_handoff_probe(handoff);
+	if (mode < 0 || check_sysctls(mode, &set.cfg) || sg_ensure_bpffs())
 		return EXIT_RUNTIME;
 	sg_pin_dir(ifname, pin_dir, sizeof(pin_dir));
 	if ((mkdir(SG_PIN_ROOT, 0700) && errno != EEXIST)) {
@@ -172,17 +231,22 @@ static int cmd_attach(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	skel = sg_load(pin_dir);
-	if (!skel || sg_configure(skel, &set) || sg_attach(skel, ifname, pin_dir)) {
+	/* TC first: by the time XDP passes cookie ACKs, the hand-off is there. */
+	skel = sg_load_mode(pin_dir, mode);
+	if (!skel || sg_configure(skel, &set) ||
+	    (mode == SG_HANDOFF_LOCAL &&
+	     (!(tc = sg_load_tc(skel)) || sg_attach_tc(tc, ifname, pin_dir))) ||
+	    sg_attach(skel, ifname, pin_dir)) {
 		if (!existed)
 			sg_detach(ifname); /* leave nothing half-made behind */
 		goto out;
 	}
 	sg_ports_format(set.ports, msg, sizeof(msg));
-	printf("synguard: %s %s, protecting TCP ports %s\n", existed ? "re-attached to" : "attached to",
-	       ifname, msg);
+	printf("synguard: %s %s (hand-off %s), protecting TCP ports %s\n",
+	       existed ? "re-attached to" : "attached to", ifname, sg_handoff_name(mode), msg);
 	ret = EXIT_OK;
 out:
+	synguard_tc__destroy(tc);
 	synguard_xdp__destroy(skel);
 	return ret;
 }

@@ -12,6 +12,14 @@
 #include "synguard/abi.h"
 
 struct synguard_xdp;
+struct synguard_tc;
+
+/* How a validated client reaches the listener (design.md, "Hand-off modes"). */
+enum sg_handoff {
+	SG_HANDOFF_AUTO,
+	SG_HANDOFF_LOCAL,  /* our cookies + TC bpf_sk_assign_tcp_reqsk (6.9+) */
+	SG_HANDOFF_LEGACY, /* kernel cookies via bpf_tcp_gen_syncookie (5.3+) */
+};
 
 /* ---- util.c ---- */
 extern bool sg_verbose;
@@ -56,6 +64,15 @@ void sg_settings_default(struct sg_settings *s);
 /* Open and load the XDP object. With pin_dir, maps pinned there are reused
  * (and new ones pinned there); without, the maps are private (tests). */
 struct synguard_xdp *sg_load(const char *pin_dir);
+struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode);
+/* Load the TC hand-off object sharing the XDP object's maps. */
+struct synguard_tc *sg_load_tc(struct synguard_xdp *xdp);
+/* What the running kernel supports: resolves AUTO, or explains why a forced
+ * mode cannot work. Returns the mode, or -1 with a message. */
+int sg_handoff_probe(enum sg_handoff want);
+const char *sg_handoff_name(enum sg_handoff mode);
+/* Attach the TC stage at ingress of ifname (tcx link, pinned). */
+int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir);
 /* Write config and ports; install a random secret unless one is in place. */
 int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s);
 /* Attach (or atomically replace) the XDP program on ifname; pins the link. */

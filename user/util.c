@@ -36,7 +36,7 @@ static unsigned int log_next;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[256];
+	static char line[1 << 20]; /* a verifier log arrives as one message */
 
 	if (sg_verbose)
 		return vfprintf(stderr, fmt, ap);

@@ -48,6 +48,16 @@ enum sg_counter {
 	SG_CNT_DROP_SYN_TOO_LONG, /* SYN segment longer than SG_MAX_SYN_SEGMENT */
 	SG_CNT_DROP_NO_SECRET,	/* no cookie key installed yet */
 	SG_CNT_DROP_INTERNAL,	/* packet resize failed: should never count */
+	SG_CNT_DROP_NO_METADATA, /* valid cookie, but the driver cannot carry XDP metadata */
+	SG_CNT_PASS_NO_LISTENER, /* SYN to a protected port nobody listens on: kernel RSTs */
+	SG_CNT_PASS_NO_KERNEL_COOKIE, /* legacy: bpf_tcp_gen_syncookie refused; kernel answers */
+	/* TC hand-off (local mode): one of these per cookie-valid segment. */
+	SG_CNT_HANDOFF_OK,
+	SG_CNT_HANDOFF_NO_LISTENER, /* listener gone between SYN-ACK and ACK */
+	SG_CNT_HANDOFF_EXISTING,    /* a socket for the tuple exists already */
+	SG_CNT_HANDOFF_EINVAL,	    /* kfunc refused the attributes or the socket */
+	SG_CNT_HANDOFF_ENOMEM,
+	SG_CNT_HANDOFF_EOTHER,	    /* any other kfunc error */
 	SG_CNT_MAX
 };
 
@@ -73,6 +83,15 @@ enum sg_counter {
 		[SG_CNT_DROP_SYN_TOO_LONG] = "drop_syn_too_long", \
 		[SG_CNT_DROP_NO_SECRET] = "drop_no_secret",    \
 		[SG_CNT_DROP_INTERNAL] = "drop_internal",      \
+		[SG_CNT_DROP_NO_METADATA] = "drop_no_metadata", \
+		[SG_CNT_PASS_NO_LISTENER] = "pass_no_listener", \
+		[SG_CNT_PASS_NO_KERNEL_COOKIE] = "pass_no_kernel_cookie", \
+		[SG_CNT_HANDOFF_OK] = "handoff_ok",            \
+		[SG_CNT_HANDOFF_NO_LISTENER] = "handoff_no_listener", \
+		[SG_CNT_HANDOFF_EXISTING] = "handoff_existing_socket", \
+		[SG_CNT_HANDOFF_EINVAL] = "handoff_einval",    \
+		[SG_CNT_HANDOFF_ENOMEM] = "handoff_enomem",    \
+		[SG_CNT_HANDOFF_EOTHER] = "handoff_eother",    \
 	}
 
 /*
@@ -86,8 +105,13 @@ struct sg_config {
 	__u8 wscale;		/* our window scale, sent when the client offers one */
 	__u8 ttl;		/* IPv4 TTL and IPv6 hop limit of the SYN-ACK */
 	__u8 epoch_shift;	/* cookie epoch = TAI ns >> epoch_shift */
-	__u8 pad[7];
+	__u8 flags;		/* SG_CFG_* */
+	__u8 pad[6];
 };
+
+/* Legacy mode: the kernel's cookies carry options in our TSval only when its
+ * timestamps have no per-host offset (net.ipv4.tcp_timestamps = 2). */
+#define SG_CFG_LEGACY_TS 0x01
 _Static_assert(sizeof(struct sg_config) == 16, "sg_config layout");
 
 #define SG_DEFAULT_MSS4 1460
@@ -132,8 +156,12 @@ struct sg_handoff_meta {
 	__u8 tstamp_ok;
 	__u32 tsval;		/* client's TSval in the completing segment */
 	__u32 tsecr;		/* our TSval it echoes */
+	__u16 l4_from_l3;	/* TCP header offset from the IP header */
+	__u8 ipv6;
+	__u8 pad[5];
 };
-_Static_assert(sizeof(struct sg_handoff_meta) == 16, "sg_handoff_meta layout");
+/* XDP metadata: at most 32 bytes, a multiple of 4. */
+_Static_assert(sizeof(struct sg_handoff_meta) == 24, "sg_handoff_meta layout");
 
 #define SG_WSCALE_NONE 0xff
 

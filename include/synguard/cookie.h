@@ -22,8 +22,9 @@
  *   wscale  index into sg_wscale_table(), client shift rounded down (index 0:
  *           the client sent no window scale). Rounding down only makes the
  *           server see a smaller client window: safe, and exact for the
- *           shifts real stacks send (0, 2, 5-9; 10-14 become 9, which still
- *           allows a 32 MiB window).
+ *           shifts stacks send without timestamps (Windows 8, Linux 7-10);
+ *           11-14 become 10, which still allows a 64 MiB window. With
+ *           timestamps the exact shift travels in the TSval (below).
  *   SACK    client sent SACK-permitted.  ECN: client sent ECE+CWR.
  *
  * Blind guess: for any ACK the validator derives one (E, key, meta) from the
@@ -32,10 +33,15 @@
  * both live epochs are reachable, so no layout with these fields and a 24-bit
  * MAC can do better in 32 bits.
  *
- * With timestamps, our TSval is (clock_ms & ~0xff) | MAC2, MAC2 = the low 8
- * bits of the same SipHash, and tsval_hi = TSval >> 8 is an input of the MAC.
- * The ACK must echo it in TSecr: 32 MAC bits, 2^-32 per forged ACK. Without
- * timestamps tsval_hi is 0 (a real TSval always has bit 0 of tsval_hi set).
+ * With timestamps our TSval is
+ *
+ *   bit  31 ............ 12 | 11 .... 8 | 7 ..... 0
+ *        clock_ms & ~0xfff  | wscale    | MAC2
+ *
+ * wscale: the client's exact shift (15: none); MAC2: the low 8 bits of the
+ * same SipHash, whose input includes tsval_hi = TSval >> 8 (clock and
+ * wscale). The ACK must echo the TSval in TSecr: 32 MAC bits, 2^-32 per
+ * forged ACK. Without timestamps tsval_hi is 0.
  */
 #ifndef SYNGUARD_COOKIE_H
 #define SYNGUARD_COOKIE_H
@@ -80,11 +86,11 @@ static __always_inline __u8 sg_wscale_table(__u32 idx)
 	case 0: return SG_WSCALE_NONE;
 	case 1: return 0;
 	case 2: return 2;
-	case 3: return 5;
-	case 4: return 6;
-	case 5: return 7;
-	case 6: return 8;
-	default: return 9;
+	case 3: return 6;
+	case 4: return 7;
+	case 5: return 8;
+	case 6: return 9;
+	default: return 10;
 	}
 }
 
@@ -240,11 +246,20 @@ static __always_inline const __u64 *sg_secret_key(const struct sg_secret *s, __u
 	return s->key[idx];
 }
 
-/* TSval for the SYN-ACK: a millisecond clock with the low 8 bits replaced by
- * MAC bits. tsval_hi (TSval >> 8) always has bit 0 set so it is never 0. */
-static __always_inline __u32 sg_tsval_hi(__u64 now_ms)
+#define SG_TS_WSCALE_NONE 0xf
+
+/* TSval for the SYN-ACK (layout above); `mac` is the SipHash output, which
+ * must have been computed with sg_tsval_hi() of the same clock and wscale. */
+static __always_inline __u32 sg_tsval_hi(__u64 now_ms, __u8 wscale)
 {
-	return ((__u32)(now_ms >> 8) | 1) & 0xffffff;
+	__u32 ws = wscale > 14 ? SG_TS_WSCALE_NONE : wscale;
+
+	return (((__u32)now_ms >> 8) & ~0xfu) | ws;
+}
+
+static __always_inline __u32 sg_tsval(__u32 tsval_hi, __u64 mac)
+{
+	return tsval_hi << 8 | (__u32)(mac & SG_COOKIE_TS_MAC_MASK);
 }
 
 /*
@@ -265,6 +280,19 @@ static __always_inline int sg_cookie_check(const struct sg_secret *sec, const st
 	if (has_ts && (tsecr & SG_COOKIE_TS_MAC_MASK) != (__u32)(h & SG_COOKIE_TS_MAC_MASK))
 		return -1;
 	return (int)meta;
+}
+
+/* The client's options from a validated cookie: the meta bits, and with
+ * timestamps the exact window scale from the echoed TSval. */
+static __always_inline void sg_cookie_decode(__u32 meta, int ipv6, int has_ts, __u32 tsecr,
+					     struct sg_syn_opts *o)
+{
+	sg_cookie_meta_decode(meta, ipv6, o);
+	if (has_ts) {
+		__u32 ws = (tsecr >> 8) & 0xf;
+
+		o->wscale = ws == SG_TS_WSCALE_NONE ? SG_WSCALE_NONE : ws;
+	}
 }
 
 #endif /* SYNGUARD_COOKIE_H */
