@@ -19,11 +19,7 @@ static __always_inline struct sg_secret *secret_get(void)
 /* TAI, not monotonic time: hosts behind ECMP sharing a secret agree on it. */
 static __always_inline __u32 epoch_now(__u64 now_ns, const struct sg_config *cfg)
 {
-	__u32 shift = cfg->epoch_shift;
-
-	if (shift < SG_MIN_EPOCH_SHIFT || shift > SG_MAX_EPOCH_SHIFT)
-		shift = SG_DEFAULT_EPOCH_SHIFT;
-	return (__u32)(now_ns >> shift);
+	return (__u32)(now_ns >> sg_epoch_shift(cfg->epoch_shift));
 }
 
 static __always_inline void cookie_flow(const struct packet *pkt, __u32 ports, __u32 isn,

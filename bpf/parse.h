@@ -23,6 +23,8 @@ struct sg_vlan_hdr {
  * survive a trip through memory as far as the verifier is concerned.
  */
 struct packet {
+	__u32 frame_len;	/* all of it, also what lies in further fragments */
+	__u32 linear_len;	/* what direct packet access reaches */
 	__u16 l3_off;		/* IP header */
 	__u16 l4_off;		/* TCP header */
 	__u16 seg_len;		/* TCP header + payload, from the IP length fields */
@@ -34,6 +36,7 @@ struct packet {
 
 enum parse_result {
 	PARSE_OK,
+	PARSE_TRANSIT,		/* IPv6 routing header with segments left: for another host */
 	PARSE_NOT_TCP,		/* not IP, or IP but not TCP: not ours */
 	PARSE_UNPARSED,		/* too short or too odd to reach the TCP ports */
 	PARSE_BAD_IP,		/* IP lengths inconsistent with the frame */
@@ -89,7 +92,7 @@ static __always_inline enum parse_result parse_iphdr(void *data, void *end, stru
 	pkt->daddr[0] = iph->daddr;
 	pkt->l4_off = pkt->l3_off + hlen;
 	/* The TCP length comes from the IP header: Ethernet may pad the frame. */
-	if (tot_len < hlen || data + pkt->l3_off + tot_len > end)
+	if (tot_len < hlen || pkt->l3_off + tot_len > pkt->frame_len)
 		return PARSE_BAD_IP;
 	pkt->seg_len = tot_len - hlen;
 	return PARSE_OK;
@@ -119,8 +122,14 @@ static __always_inline enum parse_result parse_ipv6hdr(void *data, void *end, st
 		switch (nexthdr) {
 		case IPPROTO_TCP:
 			goto done;
-		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
+			if ((void *)(eh + 4) > end)
+				return PARSE_UNPARSED;
+			if (eh[3]) /* segments left: we are a waypoint, not the end */
+				return PARSE_TRANSIT;
+			len = ((__u32)eh[1] + 1) * 8;
+			break;
+		case IPPROTO_HOPOPTS:
 		case IPPROTO_DSTOPTS:
 			if ((void *)(eh + 2) > end)
 				return PARSE_UNPARSED;
@@ -155,7 +164,7 @@ static __always_inline enum parse_result parse_ipv6hdr(void *data, void *end, st
 		return PARSE_UNPARSED; /* longer chain than we walk */
 done:
 	pkt->l4_off = off;
-	if (off > payload_end || data + payload_end > end)
+	if (off > payload_end || payload_end > pkt->frame_len)
 		return PARSE_BAD_IP;
 	pkt->seg_len = payload_end - off;
 	return PARSE_OK;
@@ -174,6 +183,10 @@ __noinline int parse_packet(struct xdp_md *ctx, struct packet *pkt)
 	if (!pkt)
 		return PARSE_UNPARSED;
 	__builtin_memset(pkt, 0, sizeof(*pkt));
+	/* Multi-buffer frames (jumbo MTU with xdp.frags): headers sit in the
+	 * linear part, but IP lengths are checked against the whole frame. */
+	pkt->frame_len = bpf_xdp_get_buff_len(ctx);
+	pkt->linear_len = end - data;
 	proto = parse_ethhdr(data, end, &off);
 	pkt->l3_off = off;
 	if (proto == ETH_P_IP)
@@ -215,6 +228,8 @@ __noinline int parse_tcp_opts(struct xdp_md *ctx, __u32 l4_off, __u32 hlen, stru
 	o->wscale = SG_WSCALE_NONE;
 	o->sack_ok = 0;
 	o->has_ts = 0;
+	o->tsval = 0;
+	o->tsecr = 0;
 	if (optlen > SG_MAX_TCP_OPTS)
 		return -1;
 

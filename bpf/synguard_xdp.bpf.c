@@ -48,7 +48,7 @@ static __always_inline int pass(enum sg_counter reason)
 /* Full IPv4 header and TCP checksum check, for segments we answer ourselves. */
 static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, struct packet *pkt)
 {
-	__u32 l3 = pkt->l3_off & 0x3f, l4 = pkt->l4_off & 0x3ff;
+	__u32 l3 = pkt->l3_off & 0x3f, l4 = pkt->l4_off & 0x3fff;
 	__u64 sum;
 	__s64 s;
 
@@ -60,7 +60,8 @@ static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, stru
 			return SG_CNT_DROP_BAD_IP_CSUM;
 		sum = csum_pseudo4(pkt->saddr[0], pkt->daddr[0], pkt->seg_len);
 	}
-	if (pkt->seg_len > SG_MAX_SYN_SEGMENT)
+	/* We answer only SYNs whose every byte we can checksum and rewrite. */
+	if (pkt->seg_len > SG_MAX_SYN_SEGMENT || pkt->frame_len != pkt->linear_len)
 		return SG_CNT_DROP_SYN_TOO_LONG;
 	s = csum_packet(ctx, l4, pkt->seg_len);
 	if (s < 0 || csum_fold(sum + s) != 0xffff)
@@ -238,7 +239,7 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 		if (opts.has_ts)
 			tsval_hi = sg_tsval_hi(now >> 20, opts.wscale); /* ~1 ms ticks */
 		cookie_flow(pkt, ports, sa.ack - 1, &flow);
-		h = sg_cookie_hash(sg_secret_key(secret, epoch), &flow, epoch, meta, tsval_hi);
+		h = sg_cookie_hash(sg_secret_key(secret, epoch), &flow, epoch, meta, opts.has_ts, tsval_hi);
 		sa.seq = sg_cookie_from_hash(h, epoch, meta);
 		sa.tsval = sg_tsval(tsval_hi, h);
 	}
@@ -249,85 +250,112 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	return XDP_TX;
 }
 
-/* Our cookie: valid ones go on with the decoded options as XDP metadata. */
+/* Hand the options decoded from a valid cookie to the TC stage, in the XDP
+ * metadata area in front of the frame. */
+static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, int meta,
+					const struct tcp_opts *opts)
+{
+	struct sg_handoff_meta *hm;
+	struct sg_syn_opts syn;
+	__u32 tsval = opts->tsval, tsecr = opts->tsecr;
+	void *data;
+
+	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, tsecr, &syn);
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*hm)))
+		return -1;
+	data = xdp_data(ctx);
+	hm = (void *)(long)ctx->data_meta;
+	if ((void *)(hm + 1) > data)
+		return -1;
+	hm->magic = SG_HANDOFF_MAGIC;
+	hm->mss = syn.mss;
+	hm->wscale = syn.wscale;
+	hm->sack_ok = syn.sack_ok;
+	hm->ecn_ok = syn.ecn_ok;
+	hm->tstamp_ok = opts->has_ts;
+	hm->tsval = tsval;
+	hm->tsecr = tsecr;
+	hm->l4_from_l3 = pkt->l4_off - pkt->l3_off;
+	hm->ipv6 = pkt->ipv6;
+	__builtin_memset(hm->pad, 0, sizeof(hm->pad));
+	return 0;
+}
+
+/* Is there a kernel socket for this exact connection (not a listener)? */
+static __always_inline int has_connection(struct xdp_md *ctx, struct packet *pkt, __u32 ports)
+{
+	struct bpf_sock *sk = lookup_sk(ctx, pkt, ports);
+	int found;
+
+	if (!sk)
+		return 0;
+	found = sk->state != BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return found;
+}
+
+/*
+ * Our cookie first, the socket table only when it fails: a valid cookie ACK
+ * then costs one SipHash and no lookup. A segment of an existing connection
+ * whose ACK happens to equal cookie + 1 (client data before the server sent
+ * any) reaches the TC stage, which finds the connection and leaves it be.
+ */
 static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
 					    __u32 hlen, const struct sg_config *cfg)
 {
 	__u32 ports = *(__u32 *)tcp;
-	struct sg_handoff_meta *hm;
 	struct sg_cookie_flow flow;
 	struct sg_secret *secret;
-	struct sg_syn_opts syn;
 	struct tcp_opts opts;
-	__u32 cookie, tsval, tsecr;
-	void *data;
 	int meta;
 
 	if (parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts))
-		return drop(SG_CNT_DROP_BAD_TCP_OPT);
-	count(SG_CNT_ACK_SEEN);
-
+		return has_connection(ctx, pkt, ports) ? pass(SG_CNT_PASS_EXISTING)
+						      : drop(SG_CNT_DROP_BAD_TCP_OPT);
 	secret = secret_get();
 	if (!secret)
 		return drop(SG_CNT_DROP_NO_SECRET);
-	cookie = bpf_ntohl(tcp->ack_seq) - 1;
 	cookie_flow(pkt, ports, bpf_ntohl(tcp->seq) - 1, &flow);
-	meta = sg_cookie_check(secret, &flow, cookie, epoch_now(bpf_ktime_get_tai_ns(), cfg),
-			       opts.has_ts, opts.tsecr);
-	if (meta < 0)
+	meta = sg_cookie_check(secret, &flow, bpf_ntohl(tcp->ack_seq) - 1,
+			       epoch_now(bpf_ktime_get_tai_ns(), cfg), opts.has_ts, opts.tsecr);
+	if (meta < 0) {
+		if (has_connection(ctx, pkt, ports))
+			return pass(SG_CNT_PASS_EXISTING);
+		count(SG_CNT_ACK_SEEN);
 		return drop(SG_CNT_COOKIE_INVALID);
-
-	sg_cookie_decode(meta, pkt->ipv6, opts.has_ts, opts.tsecr, &syn);
-	tsval = opts.tsval;
-	tsecr = opts.tsecr;
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*hm)) == 0) {
-		data = xdp_data(ctx);
-		hm = (void *)(long)ctx->data_meta;
-		if ((void *)(hm + 1) <= data) {
-			hm->magic = SG_HANDOFF_MAGIC;
-			hm->mss = syn.mss;
-			hm->wscale = syn.wscale;
-			hm->sack_ok = syn.sack_ok;
-			hm->ecn_ok = syn.ecn_ok;
-			hm->tstamp_ok = opts.has_ts;
-			hm->tsval = tsval;
-			hm->tsecr = tsecr;
-			hm->l4_from_l3 = pkt->l4_off - pkt->l3_off;
-			hm->ipv6 = pkt->ipv6;
-			__builtin_memset(hm->pad, 0, sizeof(hm->pad));
-			return pass(SG_CNT_COOKIE_VALID);
-		}
 	}
-	/* Without metadata the TC stage cannot hand the client over, and the
-	 * kernel would answer the ACK with a RST: drop, the client retries. */
-	return drop(SG_CNT_DROP_NO_METADATA);
+	count(SG_CNT_ACK_SEEN);
+	if (handoff_meta(ctx, pkt, meta, &opts))
+		/* Without metadata the TC stage cannot hand the client over,
+		 * and the kernel would answer with a RST: drop, it retries. */
+		return drop(SG_CNT_DROP_NO_METADATA);
+	return pass(SG_CNT_COOKIE_VALID);
 }
 
 static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
 				      __u32 hlen, const struct sg_config *cfg)
 {
-	struct bpf_sock *sk = lookup_sk(ctx, pkt, *(__u32 *)tcp);
+	struct bpf_sock *sk;
 	int valid;
 
-	if (sk && sk->state != BPF_TCP_LISTEN) {
+	if (!legacy_mode)
+		return check_our_cookie(ctx, pkt, tcp, hlen, cfg);
+	/* Legacy: the kernel's cookie, checked against its listener. */
+	sk = lookup_sk(ctx, pkt, *(__u32 *)tcp);
+	if (!sk)
+		return pass(SG_CNT_PASS_NO_LISTENER); /* the kernel answers RST */
+	if (sk->state != BPF_TCP_LISTEN) {
 		bpf_sk_release(sk);
 		return pass(SG_CNT_PASS_EXISTING);
 	}
-	if (!legacy_mode) {
-		if (sk)
-			bpf_sk_release(sk);
-		return check_our_cookie(ctx, pkt, tcp, hlen, cfg);
-	}
-	/* Legacy: the kernel's cookie, checked against its listener. */
-	if (!sk)
-		return pass(SG_CNT_PASS_NO_LISTENER); /* the kernel answers RST */
 	count(SG_CNT_ACK_SEEN);
 	valid = legacy_ack_valid(ctx, pkt, hlen, sk);
 	bpf_sk_release(sk);
 	return valid ? pass(SG_CNT_COOKIE_VALID) : drop(SG_CNT_COOKIE_INVALID);
 }
 
-SEC("xdp")
+/* xdp.frags: multi-buffer frames too, so jumbo MTUs work on veth & co. */
+SEC("xdp.frags")
 int synguard_xdp(struct xdp_md *ctx)
 {
 	void *data, *end;
@@ -344,6 +372,8 @@ int synguard_xdp(struct xdp_md *ctx)
 		return pass(SG_CNT_PASS_NOT_TCP);
 	if (res == PARSE_UNPARSED)
 		return pass(SG_CNT_PASS_UNPARSED);
+	if (res == PARSE_TRANSIT)
+		return pass(SG_CNT_PASS_NOT_PROTECTED); /* not addressed to us */
 
 	data = xdp_data(ctx);
 	end = xdp_data_end(ctx);
@@ -367,6 +397,10 @@ int synguard_xdp(struct xdp_md *ctx)
 		return XDP_ABORTED; /* cannot happen: array map */
 
 	flags = ((__u8 *)tcp)[13];
+	/* A RST never completes a handshake (Linux's cookie check ignores
+	 * them too): the kernel judges it against its sockets. */
+	if ((flags & TCP_RST) && !(flags & TCP_SYN))
+		return pass(SG_CNT_PASS_RST);
 	if (flags & TCP_SYN) {
 		if (flags & (TCP_FIN | TCP_RST))
 			return drop(SG_CNT_DROP_BAD_FLAGS);

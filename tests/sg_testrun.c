@@ -10,10 +10,11 @@
  *   rotate K0 K1              rotate as `synguard run` will (ok | again)
  *   secret K0 K1 K2 K3 SWITCH NEWIDX   write the raw secret state
  *   epoch                     current epoch for the configured shift
- *   cookie FAM SRC DST SPORT DPORT ISN EPOCH META TSHI
+ *   cookie FAM SRC DST SPORT DPORT ISN EPOCH META TSHI|-
  *                             hash and cookie as the XDP side computes them
  *   check FAM SRC DST SPORT DPORT ISN COOKIE TSECR|-  validate (meta | -1)
- *   run HEX                   -> verdict=N meta=HEX out=HEX
+ *   run HEX                   -> verdict=N meta=HEX out=HEX (frames under
+ *                             14 bytes: BPF_PROG_TEST_RUN answers EINVAL)
  *   stats                     -> every counter as name=value
  *
  * Every answer is one line; errors start with "error".
@@ -174,9 +175,10 @@ static int handle(char *line)
 	} else if (!strcmp(tok[0], "ports") && n == 2) {
 		char msg[128];
 
+		msg[0] = 0;
 		if (sg_ports_parse(tok[1], settings.ports, msg, sizeof(msg)) ||
 		    sg_ports_write(bpf_map__fd(skel->maps.sg_ports), settings.ports)) {
-			printf("error %s\n", msg);
+			printf("error %s\n", msg[0] ? msg : "cannot write the port map");
 			return 0;
 		}
 		printf("ok\n");
@@ -185,7 +187,7 @@ static int handle(char *line)
 		int fd = bpf_map__fd(skel->maps.sg_secret), err;
 
 		if (tok[0][0] == 'k')
-			err = sg_secret_install(fd, key);
+			err = sg_secret_install(fd, key, sg_epoch_now(settings.cfg.epoch_shift));
 		else
 			err = sg_secret_rotate(fd, key, sg_epoch_now(settings.cfg.epoch_shift));
 		printf("%s\n", err == -EAGAIN ? "again" : err ? "error" : "ok");
@@ -203,12 +205,14 @@ static int handle(char *line)
 	} else if (!strcmp(tok[0], "cookie") && n == 10) {
 		struct sg_cookie_flow f;
 		struct sg_secret s;
-		uint32_t epoch = strtoul(tok[6], NULL, 0), meta = strtoul(tok[7], NULL, 0);
+		uint32_t epoch = strtoul(tok[7], NULL, 0), meta = strtoul(tok[8], NULL, 0);
 		uint64_t h;
 
 		if (parse_flow(tok + 1, &f) || read_secret(&s))
 			goto bad;
-		h = sg_cookie_hash(sg_secret_key(&s, epoch), &f, epoch, meta, strtoul(tok[8], NULL, 0));
+		/* TSHI "-": the SYN had no timestamps. */
+		h = sg_cookie_hash(sg_secret_key(&s, epoch), &f, epoch, meta, strcmp(tok[9], "-") != 0,
+				   strtoul(tok[9], NULL, 0));
 		printf("hash=%016llx cookie=%08x\n", (unsigned long long)h, sg_cookie_from_hash(h, epoch, meta));
 	} else if (!strcmp(tok[0], "check") && n == 9) {
 		struct sg_cookie_flow f;
@@ -223,17 +227,16 @@ static int handle(char *line)
 	} else {
 		goto bad;
 	}
-	fflush(stdout);
 	return 0;
 bad:
 	printf("error bad command\n");
-	fflush(stdout);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	char line[20000];
+	char *line = NULL;
+	size_t cap = 0;
 
 	(void)argv;
 	if (argc != 1) {
@@ -247,8 +250,14 @@ int main(int argc, char **argv)
 		return 1;
 	printf("ready\n");
 	fflush(stdout);
-	while (fgets(line, sizeof(line), stdin))
+	/* getline, not a fixed buffer: a long `run` line split in two would
+	 * answer twice and put the protocol out of step. Every answer is
+	 * flushed here, whichever path in handle() produced it. */
+	while (getline(&line, &cap, stdin) > 0) {
 		handle(line);
+		fflush(stdout);
+	}
+	free(line);
 	synguard_xdp__destroy(skel);
 	return 0;
 }

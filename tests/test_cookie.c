@@ -190,7 +190,7 @@ static void test_mac_sensitivity(void)
 	const __u64 key[2] = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
 	struct sg_cookie_flow base = flow4(), f;
 	__u32 epoch = 1000, meta = 0x35, tshi = 0x1235;
-	__u32 mac = sg_cookie_hash(key, &base, epoch, meta, tshi) >> 40;
+	__u32 mac = sg_cookie_hash(key, &base, epoch, meta, 1, tshi) >> 40;
 	int collisions = 0, trials = 0;
 
 	for (int ipv6 = 0; ipv6 < 2; ipv6++) {
@@ -198,7 +198,7 @@ static void test_mac_sensitivity(void)
 		if (ipv6)
 			for (int i = 0; i < 4; i++)
 				base.saddr[i] = base.daddr[i] = 0x1000 * i + 7;
-		mac = sg_cookie_hash(key, &base, epoch, meta, tshi) >> 40;
+		mac = sg_cookie_hash(key, &base, epoch, meta, 1, tshi) >> 40;
 		for (int field = 0; field < 4; field++) {
 			int words = field < 2 ? (ipv6 ? 4 : 1) : 1;
 
@@ -214,26 +214,26 @@ static void test_mac_sensitivity(void)
 					else
 						f.isn ^= 1u << bit;
 					trials++;
-					collisions += (__u32)(sg_cookie_hash(key, &f, epoch, meta, tshi) >> 40) == mac;
+					collisions += (__u32)(sg_cookie_hash(key, &f, epoch, meta, 1, tshi) >> 40) == mac;
 				}
 			}
 		}
 		for (int bit = 0; bit < 32; bit++) {
 			trials += 2;
-			collisions += (__u32)(sg_cookie_hash(key, &base, epoch ^ (1u << bit), meta, tshi) >> 40) == mac;
+			collisions += (__u32)(sg_cookie_hash(key, &base, epoch ^ (1u << bit), meta, 1, tshi) >> 40) == mac;
 			collisions += bit < 24 &&
-				      (__u32)(sg_cookie_hash(key, &base, epoch, meta, tshi ^ (1u << bit)) >> 40) == mac;
+				      (__u32)(sg_cookie_hash(key, &base, epoch, meta, 1, tshi ^ (1u << bit)) >> 40) == mac;
 		}
 		for (int bit = 0; bit < 7; bit++) {
 			trials++;
-			collisions += (__u32)(sg_cookie_hash(key, &base, epoch, meta ^ (1u << bit), tshi) >> 40) == mac;
+			collisions += (__u32)(sg_cookie_hash(key, &base, epoch, meta ^ (1u << bit), 1, tshi) >> 40) == mac;
 		}
 		for (int bit = 0; bit < 128; bit++) {
 			__u64 k2[2] = { key[0], key[1] };
 
 			k2[bit / 64] ^= 1ULL << (bit % 64);
 			trials++;
-			collisions += (__u32)(sg_cookie_hash(k2, &base, epoch, meta, tshi) >> 40) == mac;
+			collisions += (__u32)(sg_cookie_hash(k2, &base, epoch, meta, 1, tshi) >> 40) == mac;
 		}
 	}
 	/* A 24-bit MAC collides with probability 2^-24 per trial: expect 0. */
@@ -251,7 +251,7 @@ static void test_lifetime(void)
 	s.key[0][0] = s.key[1][0] = 11;
 	s.key[0][1] = s.key[1][1] = 22;
 	for (__u32 e = 0xfffffff0u; e != 0x10; e++) { /* across the wrap */
-		__u32 c = sg_cookie_from_hash(sg_cookie_hash(s.key[0], &f, e, meta, 0), e, meta);
+		__u32 c = sg_cookie_from_hash(sg_cookie_hash(s.key[0], &f, e, meta, 0, 0), e, meta);
 
 		CHECK(sg_cookie_check(&s, &f, c, e, 0, 0) == (int)meta, "own epoch %u", e);
 		CHECK(sg_cookie_check(&s, &f, c, e + 1, 0, 0) == (int)meta, "next epoch %u", e);
@@ -274,7 +274,7 @@ static void test_timestamps(void)
 	s.key[0][0] = s.key[1][0] = 5;
 	for (int ws = -1; ws <= 14; ws++) {
 		tshi = sg_tsval_hi(0x123456789ULL, ws < 0 ? SG_WSCALE_NONE : ws);
-		h = sg_cookie_hash(s.key[0], &f, e, meta, tshi);
+		h = sg_cookie_hash(s.key[0], &f, e, meta, 1, tshi);
 		c = sg_cookie_from_hash(h, e, meta);
 		tsval = sg_tsval(tshi, h);
 		CHECK(sg_cookie_check(&s, &f, c, e, 1, tsval) == (int)meta, "ts echo accepted");
@@ -287,6 +287,14 @@ static void test_timestamps(void)
 		CHECK(d.wscale == (ws < 0 ? SG_WSCALE_NONE : ws), "exact wscale %d via TSval", ws);
 	}
 	CHECK((sg_tsval(sg_tsval_hi(5000, 7), 0) & ~0xfffu) == (5000 & ~0xfffu), "TSval keeps the ms clock");
+	/* A cookie made without timestamps: no invented echo validates it,
+	 * even one whose clock and wscale bits are 0 (all 256 MAC bytes). */
+	c = sg_cookie_from_hash(sg_cookie_hash(s.key[0], &f, e, meta, 0, 0), e, meta);
+	CHECK(sg_cookie_check(&s, &f, c, e, 0, 0) == (int)meta, "no-TS cookie without echo");
+	int accepted = 0;
+	for (__u32 mac2 = 0; mac2 < 256; mac2++)
+		accepted += sg_cookie_check(&s, &f, c, e, 1, mac2) >= 0;
+	CHECK(accepted == 0, "%d invented TS echoes validated a no-TS cookie", accepted);
 }
 
 /* Rotation: the previous key serves the epochs before the switch. */
@@ -305,7 +313,7 @@ static void test_key_selection(void)
 	CHECK(sg_secret_key(&s, 1) == s.key[1], "epoch wrapped past the switch: new key");
 	CHECK(sg_secret_key(&s, 0xfffffffdu) == s.key[0], "just before a switch near the wrap: old key");
 	s.select = SG_SELECT(50, 1);
-	c = sg_cookie_from_hash(sg_cookie_hash(s.key[0], &f, 49, meta, 0), 49, meta);
+	c = sg_cookie_from_hash(sg_cookie_hash(s.key[0], &f, 49, meta, 0, 0), 49, meta);
 	CHECK(sg_cookie_check(&s, &f, c, 50, 0, 0) == (int)meta, "cookie of epoch 49 under A accepted at 50");
 	/* Second rotation: A is gone; the same cookie no longer validates even
 	 * within its lifetime. */

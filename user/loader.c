@@ -192,7 +192,8 @@ int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s)
 	}
 	if (bpf_map_lookup_elem(secret_fd, &zero, &cur) == 0 && cur.installed)
 		return 0; /* keep the key live cookies were made with */
-	if (sg_key_random(key) || (err = sg_secret_install(secret_fd, key))) {
+	if (sg_key_random(key) ||
+	    (err = sg_secret_install(secret_fd, key, sg_epoch_now(s->cfg.epoch_shift)))) {
 		sg_err("cannot install the cookie secret");
 		return -1;
 	}

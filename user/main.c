@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,8 +69,9 @@ static const char attach_help[] =
 	"\n"
 	"Options:\n"
 	"  -p, --ports LIST     protected TCP ports: 80,443,8000-8010 (required)\n"
-	"      --mss4 N         MSS announced on IPv4, 536-9000 (default 1460)\n"
-	"      --mss6 N         MSS announced on IPv6, 1220-9000 (default 1440)\n"
+	"      --mss4 N         MSS announced on IPv4, 536-65495 (default: the\n"
+	"                       interface MTU - 40, as the kernel announces)\n"
+	"      --mss6 N         MSS announced on IPv6, 1220-65475 (default: MTU - 60)\n"
 	"      --wscale N       our window scale, 0-14 (default: what this host's\n"
 	"                       tcp_rmem would give)\n"
 	"      --ttl N          TTL / hop limit of SYN-ACKs, 1-255 (default 64)\n"
@@ -123,6 +126,20 @@ static int check_sysctls(enum sg_handoff mode, struct sg_config *cfg)
 	return 0;
 }
 
+static int interface_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -145,8 +162,8 @@ static int cmd_attach(int argc, char **argv)
 	char pin_dir[PATH_MAX], msg[256];
 	const char *ifname;
 	unsigned long v;
-	bool existed;
-	int c, mode, ret = EXIT_RUNTIME;
+	bool existed, mss4_set = false, mss6_set = false;
+	int c, mode, mtu, ret = EXIT_RUNTIME;
 
 	sg_settings_default(&set);
 	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
@@ -157,14 +174,16 @@ static int cmd_attach(int argc, char **argv)
 			set.have_ports = true;
 			break;
 		case '4':
-			if (parse_uint(optarg, 536, 9000, &v))
-				return usage_error("attach", "--mss4 takes 536-9000, not '%s'", optarg);
+			if (parse_uint(optarg, 536, 65495, &v))
+				return usage_error("attach", "--mss4 takes 536-65495, not '%s'", optarg);
 			set.cfg.mss4 = v;
+			mss4_set = true;
 			break;
 		case '6':
-			if (parse_uint(optarg, 1220, 9000, &v))
-				return usage_error("attach", "--mss6 takes 1220-9000, not '%s'", optarg);
+			if (parse_uint(optarg, 1220, 65475, &v))
+				return usage_error("attach", "--mss6 takes 1220-65475, not '%s'", optarg);
 			set.cfg.mss6 = v;
+			mss6_set = true;
 			break;
 		case 'w':
 			if (parse_uint(optarg, 0, 14, &v))
@@ -215,6 +234,12 @@ static int cmd_attach(int argc, char **argv)
 		sg_err("no such interface '%s' (see 'ip link')", ifname);
 		return EXIT_RUNTIME;
 	}
+	/* The MSS the kernel itself would announce on this interface. */
+	mtu = interface_mtu(ifname);
+	if (!mss4_set && mtu >= 576)
+		set.cfg.mss4 = mtu - 40 > 65495 ? 65495 : mtu - 40;
+	if (!mss6_set && mtu >= 1280)
+		set.cfg.mss6 = mtu - 60 > 65475 ? 65475 : mtu - 60;
 	if (sg_check_privileges())
 		return EXIT_RUNTIME;
 	mode = sg_handoff_probe(handoff);
@@ -258,7 +283,7 @@ static const char detach_help[] =
 	"\n"
 	"Detach synguard from IFACE and remove its pins and maps.\n"
 	"\n"
-	"Example:\n"
+	"Examples:\n"
 	"  synguard detach eth0\n";
 
 static int cmd_detach(int argc, char **argv)
@@ -387,7 +412,12 @@ static const char main_help[] =
 	"%s"
 	"\n"
 	"Global options: --version, --help; 'synguard COMMAND --help' for each command.\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage error.\n";
+	"Exit status: 0 ok, 1 runtime error, 2 usage error.\n"
+	"\n"
+	"Examples:\n"
+	"  synguard attach eth0 --ports 80,443\n"
+	"  synguard stats eth0 --json\n"
+	"  synguard detach eth0\n";
 
 static const struct command commands[] = {
 	{ "attach", cmd_attach, "attach to an interface and protect ports", attach_help },

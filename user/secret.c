@@ -22,7 +22,7 @@ static uint64_t tai_ns(void)
 /* The XDP side uses bpf_ktime_get_tai_ns(), the same clock. */
 uint32_t sg_epoch_now(unsigned int epoch_shift)
 {
-	return (uint32_t)(tai_ns() >> epoch_shift);
+	return (uint32_t)(tai_ns() >> sg_epoch_shift(epoch_shift));
 }
 
 int sg_key_random(uint64_t key[2])
@@ -32,14 +32,15 @@ int sg_key_random(uint64_t key[2])
 	return n == 2 * sizeof(uint64_t) ? 0 : -1;
 }
 
-int sg_secret_install(int map_fd, const uint64_t key[2])
+int sg_secret_install(int map_fd, const uint64_t key[2], uint32_t now_epoch)
 {
 	struct sg_secret s = { .installed = 1 };
 	uint32_t zero = 0;
 
 	memcpy(s.key[0], key, sizeof(s.key[0]));
 	memcpy(s.key[1], key, sizeof(s.key[1]));
-	s.select = SG_SELECT(0, 0);
+	/* In force since two epochs ago: a rotation may follow at once. */
+	s.select = SG_SELECT(now_epoch - 2, 0);
 	return bpf_map_update_elem(map_fd, &zero, &s, BPF_ANY) ? -errno : 0;
 }
 

@@ -40,8 +40,8 @@ int sg_ports_format(const uint64_t bitmap[SG_PORT_WORDS], char *buf, size_t len)
 /* ---- secret.c ---- */
 uint32_t sg_epoch_now(unsigned int epoch_shift); /* CLOCK_TAI, as the XDP side */
 int sg_key_random(uint64_t key[2]);
-/* First key: used from every epoch on. */
-int sg_secret_install(int map_fd, const uint64_t key[2]);
+/* First key: in force for every live epoch. */
+int sg_secret_install(int map_fd, const uint64_t key[2], uint32_t now_epoch);
 /* Rotate: `key` is used from the next epoch on; the old one stays valid for
  * cookies of this epoch. -EAGAIN if the previous rotation is still settling
  * (it must have taken effect at least one full epoch ago). */

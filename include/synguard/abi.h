@@ -10,6 +10,9 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
 
 #define SG_NAME "synguard"
 #define SG_PIN_ROOT "/sys/fs/bpf/synguard"
@@ -37,7 +40,8 @@ enum sg_counter {
 	SG_CNT_PASS_EXISTING,	/* segment of an existing kernel socket: passed */
 	SG_CNT_PASS_NOT_TCP,	/* not TCP (other L3 or L4): passed */
 	SG_CNT_PASS_NOT_PROTECTED, /* TCP to a port we do not protect: passed */
-	SG_CNT_PASS_NO_ACK,	/* protected, no SYN/ACK (e.g. bare RST): passed */
+	SG_CNT_PASS_NO_ACK,	/* protected, neither SYN nor ACK (e.g. bare FIN): passed */
+	SG_CNT_PASS_RST,	/* RST: the kernel judges it against its sockets */
 	SG_CNT_PASS_UNPARSED,	/* could not parse deeply enough: passed */
 	SG_CNT_DROP_BAD_IP_CSUM,
 	SG_CNT_DROP_BAD_TCP_CSUM,
@@ -73,6 +77,7 @@ enum sg_counter {
 		[SG_CNT_PASS_NOT_TCP] = "pass_not_tcp",        \
 		[SG_CNT_PASS_NOT_PROTECTED] = "pass_not_protected", \
 		[SG_CNT_PASS_NO_ACK] = "pass_no_ack",          \
+		[SG_CNT_PASS_RST] = "pass_rst",                \
 		[SG_CNT_PASS_UNPARSED] = "pass_unparsed",      \
 		[SG_CNT_DROP_BAD_IP_CSUM] = "drop_bad_ip_csum", \
 		[SG_CNT_DROP_BAD_TCP_CSUM] = "drop_bad_tcp_csum", \
@@ -122,6 +127,13 @@ _Static_assert(sizeof(struct sg_config) == 16, "sg_config layout");
 #define SG_DEFAULT_EPOCH_SHIFT 36 /* 2^36 ns = 68.7 s: a cookie lives 69-137 s */
 #define SG_MIN_EPOCH_SHIFT 20	  /* 1 ms; tests use short epochs */
 #define SG_MAX_EPOCH_SHIFT 40
+
+/* The epoch shift in force: both sides fall back to the default alike. */
+static __always_inline __u32 sg_epoch_shift(__u32 configured)
+{
+	return configured < SG_MIN_EPOCH_SHIFT || configured > SG_MAX_EPOCH_SHIFT ? SG_DEFAULT_EPOCH_SHIFT
+										 : configured;
+}
 
 /*
  * Cookie secret (array map sg_secret, one entry, mmapable). Two keys and a

@@ -40,8 +40,10 @@
  *
  * wscale: the client's exact shift (15: none); MAC2: the low 8 bits of the
  * same SipHash, whose input includes tsval_hi = TSval >> 8 (clock and
- * wscale). The ACK must echo the TSval in TSecr: 32 MAC bits, 2^-32 per
- * forged ACK. Without timestamps tsval_hi is 0.
+ * wscale) and a bit saying timestamps are in use, so a cookie made without
+ * timestamps cannot be validated with an invented echo, nor the other way
+ * round. The ACK must echo the TSval in TSecr: 32 MAC bits, 2^-32 per
+ * forged ACK.
  */
 #ifndef SYNGUARD_COOKIE_H
 #define SYNGUARD_COOKIE_H
@@ -196,13 +198,14 @@ struct sg_cookie_flow {
 	__u8 pad[7];
 };
 
-/* The 64-bit MAC of a flow, epoch, meta and tsval_hi. */
+/* The 64-bit MAC of a flow, epoch, meta and, with timestamps (has_ts),
+ * tsval_hi. */
 static __always_inline __u64 sg_cookie_hash(const __u64 key[2], const struct sg_cookie_flow *f,
-					    __u32 epoch, __u32 meta, __u32 tsval_hi)
+					    __u32 epoch, __u32 meta, int has_ts, __u32 tsval_hi)
 {
 	struct sg_sip s;
 	__u64 last = (__u64)epoch | ((__u64)(meta & SG_COOKIE_META_MASK) << 32) |
-		     ((__u64)(tsval_hi & 0xffffff) << 40);
+		     ((__u64)!!has_ts << 39) | ((__u64)(has_ts ? tsval_hi & 0xffffff : 0) << 40);
 
 	sg_sip_init(&s, key);
 	if (f->ipv6) {
@@ -272,8 +275,7 @@ static __always_inline int sg_cookie_check(const struct sg_secret *sec, const st
 {
 	__u32 epoch = sg_cookie_epoch(cookie, now_epoch);
 	__u32 meta = cookie & SG_COOKIE_META_MASK;
-	__u32 tsval_hi = has_ts ? (tsecr >> 8) : 0;
-	__u64 h = sg_cookie_hash(sg_secret_key(sec, epoch), f, epoch, meta, tsval_hi);
+	__u64 h = sg_cookie_hash(sg_secret_key(sec, epoch), f, epoch, meta, has_ts, tsecr >> 8);
 
 	if ((__u32)(h >> 40) != cookie >> 8)
 		return -1;

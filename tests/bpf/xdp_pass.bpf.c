@@ -8,7 +8,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("xdp")
+SEC("xdp.frags") /* multi-buffer aware: allows jumbo MTUs */
 int xdp_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;

@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Real TCP endpoints for the integration tests, one per namespace.
+
+  peer.py server PORT            accepts forever; per connection: reads an
+                                 8-byte length N and N bytes, replies with a
+                                 JSON line {tcp_info of the accepted socket,
+                                 sha256 of what it got} and N bytes of its own
+  peer.py client ADDR PORT N SEED  sends N seeded bytes, checks the reply;
+                                 prints one JSON line
+  peer.py greet-server PORT      server speaks first: sends "HELLO\\n" on
+                                 accept, then echoes one line
+  peer.py greet-client ADDR PORT DELAY  connects, waits DELAY s without
+                                 sending, then sends a line; prints JSON
+  peer.py connect ADDR PORT COUNT TIMEOUT  COUNT sequential connects, each
+                                 sending a request and reading the reply;
+                                 prints JSON {ok, failed, latencies}
+  peer.py refused ADDR PORT      one connect; prints JSON {error, seconds}
+"""
+import hashlib
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+def tcp_info(sock):
+    """What the handshake negotiated, from TCP_INFO (ss -tin shows the same,
+    but iproute2 6.1's ss omits ts/sack/ecn against newer kernels). Not
+    rcv_mss: an estimate updated as data arrives, racy by nature."""
+    b = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    (snd_mss,) = struct.unpack_from("I", b, 16)
+    (advmss,) = struct.unpack_from("I", b, 84)
+    return {"options": b[5] & 0x0f,  # TS, SACK, WSCALE, ECN (not ECN_SEEN)
+            "snd_wscale": b[6] & 0x0f, "rcv_wscale": b[6] >> 4,
+            "snd_mss": snd_mss, "advmss": advmss}
+
+
+def data(seed, n):
+    return random.Random(seed).randbytes(n)
+
+
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(min(1 << 20, n - len(buf)))
+        if not chunk:
+            raise ConnectionError(f"peer closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_line(s):
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        c = s.recv(1)
+        if not c:
+            raise ConnectionError("peer closed mid-line")
+        buf += c
+    return bytes(buf)
+
+
+def listener(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    s.listen(1024)
+    return s
+
+
+def server(port):
+    ls = listener(port)
+    while True:
+        c, _ = ls.accept()
+        with c:
+            try:
+                info = tcp_info(c)
+                n = struct.unpack("!Q", recv_exact(c, 8))[0]
+                got = hashlib.sha256(recv_exact(c, n)).hexdigest()
+                c.sendall(json.dumps({"info": info, "sha": got}).encode() + b"\n")
+                c.sendall(data(n ^ 0x5a5a, n))
+            except (OSError, ConnectionError):
+                pass
+
+
+def client(addr, port, n, seed):
+    out = data(seed, n)
+    s = socket.create_connection((addr, port), timeout=20)
+    s.sendall(struct.pack("!Q", n) + out)
+    reply = json.loads(recv_line(s))
+    back = recv_exact(s, n)
+    print(json.dumps({"server_info": reply["info"], "client_info": tcp_info(s),
+                      "upload_ok": reply["sha"] == hashlib.sha256(out).hexdigest(),
+                      "download_ok": back == data(n ^ 0x5a5a, n)}))
+
+
+def greet_server(port):
+    ls = listener(port)
+    while True:
+        c, _ = ls.accept()
+        with c:
+            try:
+                c.sendall(b"HELLO\n")
+                c.sendall(b"ECHO " + recv_line(c))
+            except (OSError, ConnectionError):
+                pass
+
+
+def greet_client(addr, port, delay):
+    s = socket.create_connection((addr, port), timeout=10)
+    s.settimeout(delay)
+    try:
+        early = s.recv(100).decode()
+    except socket.timeout:
+        early = ""
+    s.settimeout(10)
+    s.sendall(b"hi there\n")
+    rest = b""
+    while b"ECHO" not in rest or not rest.endswith(b"\n"):
+        chunk = s.recv(100)
+        if not chunk:
+            break
+        rest += chunk
+    print(json.dumps({"before_data": early, "after_data": (early.encode() + rest).decode()}))
+
+
+def connect_loop(addr, port, count, timeout):
+    ok, failed, lat = 0, 0, []
+    for i in range(count):
+        t0 = time.monotonic()
+        try:
+            with socket.create_connection((addr, port), timeout=timeout) as s:
+                s.sendall(struct.pack("!Q", 16) + data(i, 16))
+                json.loads(recv_line(s))
+                recv_exact(s, 16)
+            ok += 1
+            lat.append(time.monotonic() - t0)
+        except (OSError, ConnectionError, ValueError):
+            failed += 1
+    lat.sort()
+    print(json.dumps({"ok": ok, "failed": failed,
+                      "p50": lat[len(lat) // 2] if lat else None,
+                      "p99": lat[int(len(lat) * 0.99)] if lat else None}))
+
+
+def refused(addr, port):
+    t0 = time.monotonic()
+    err = None
+    try:
+        socket.create_connection((addr, port), timeout=5).close()
+    except OSError as e:
+        err = type(e).__name__
+    print(json.dumps({"error": err, "seconds": time.monotonic() - t0}))
+
+
+if __name__ == "__main__":
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "server":
+        server(int(args[0]))
+    elif mode == "client":
+        client(args[0], int(args[1]), int(args[2]), int(args[3]))
+    elif mode == "greet-server":
+        greet_server(int(args[0]))
+    elif mode == "greet-client":
+        greet_client(args[0], int(args[1]), float(args[2]))
+    elif mode == "connect":
+        connect_loop(args[0], int(args[1]), int(args[2]), float(args[3]))
+    elif mode == "refused":
+        refused(args[0], int(args[1]))
+    else:
+        sys.exit(f"unknown mode {mode}")
