@@ -34,6 +34,31 @@ static __always_inline __u64 csum_pseudo6(const __u32 *saddr, const __u32 *daddr
 	return sum;
 }
 
+/*
+ * Sum of a header of 20 to 60 bytes, a multiple of 4 (IPv4 header, TCP
+ * header of a SYN without payload): unrolled, no call. Returns -1 if it runs
+ * past the packet.
+ */
+static __always_inline __s64 csum_small(void *data, void *end, __u32 off, __u32 len)
+{
+	__u32 *p = data + (off & 0x3fff);
+	__u64 sum = 0;
+	int i;
+
+	if ((void *)(p + 5) > end) /* every header we sum is 20 bytes or more */
+		return -1;
+	sum = (__u64)p[0] + p[1] + p[2] + p[3] + p[4];
+#pragma unroll
+	for (i = 5; i < 15; i++) {
+		if (i * 4 < len) {
+			if ((void *)(p + i + 1) > end)
+				return -1;
+			sum += p[i];
+		}
+	}
+	return (__s64)sum;
+}
+
 #define CSUM_MAX_LEN 2048
 
 /*

@@ -233,6 +233,38 @@ __noinline int parse_tcp_opts(struct xdp_md *ctx, __u32 l4_off, __u32 hlen, stru
 	if (optlen > SG_MAX_TCP_OPTS)
 		return -1;
 
+	/*
+	 * Fast paths for what Linux sends, word compares instead of the walk
+	 * (same result): a SYN's MSS, SACK-permitted + TS, NOP + wscale, and
+	 * every later segment's NOP NOP TS.
+	 */
+	if (optlen == 20 && (void *)(opt + 20) <= end) {
+		__u32 *w = (__u32 *)opt;
+
+		if ((w[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000) &&
+		    w[1] == bpf_htonl(0x0402080a) &&
+		    (w[4] & bpf_htonl(0xffffff00)) == bpf_htonl(0x01030300)) {
+			__u8 ws = opt[19];
+
+			o->mss = bpf_ntohl(w[0]) & 0xffff;
+			o->sack_ok = 1;
+			o->has_ts = 1;
+			o->tsval = bpf_ntohl(w[2]);
+			o->tsecr = bpf_ntohl(w[3]);
+			o->wscale = ws > 14 ? 14 : ws;
+			return 0;
+		}
+	} else if (optlen == 12 && (void *)(opt + 12) <= end) {
+		__u32 *w = (__u32 *)opt;
+
+		if (w[0] == bpf_htonl(0x0101080a)) {
+			o->has_ts = 1;
+			o->tsval = bpf_ntohl(w[1]);
+			o->tsecr = bpf_ntohl(w[2]);
+			return 0;
+		}
+	}
+
 	for (i = 0; i < SG_MAX_TCP_OPTS; i++) {
 		__u8 *p, kind, len;
 

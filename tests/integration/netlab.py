@@ -9,9 +9,11 @@ sender emits partial checksums unless tx checksum offload is off."""
 import atexit
 import os
 import random
+import shutil
 import signal
 import string
 import subprocess
+import tempfile
 import time
 
 PY = "/usr/bin/python3"  # Debian's python: where python3-scapy lives
@@ -34,6 +36,7 @@ class Lab:
         self.synguard, self.gen = synguard, gen_dir
         self.procs = []
         self.attached = False
+        self.tmp = tempfile.mkdtemp(prefix=f"{self.id}-")
         atexit.register(self.destroy)
         try:
             self._create()
@@ -55,6 +58,12 @@ class Lab:
             run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tx", "off"])
         run(["ip", "-n", self.cli, "-force", "link", "set", "dev", self.cli_if, "xdpdrv",
              "obj", os.path.join(self.gen, "xdp_pass.bpf.o"), "sec", "xdp.frags"])
+
+    def tmpdir(self, name):
+        """A directory of this lab's, removed with it."""
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        return d
 
     def ns(self, which):
         return self.srv if which == "srv" else self.cli
@@ -114,6 +123,7 @@ class Lab:
         self.detach()
         for ns in (self.srv, self.cli):
             run(["ip", "netns", "del", ns], check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def wait_port(lab, port, timeout=5.0):

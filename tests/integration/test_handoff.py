@@ -20,7 +20,7 @@ from netlab import PY, HERE, Lab, run, wait_port  # noqa: E402
 
 ARGS = None
 MB10 = 10 * 1024 * 1024
-PORT, CLOSED_PORT, GREET_PORT = 80, 81, 25
+PORT, CLOSED_PORT, GREET_PORT, HTTP_PORT = 80, 81, 25, 8080
 # (family, MTU) groups of the matrix; the MTU is set on both veth ends.
 GROUPS = [(1500, (4, 6)), (9000, (4, 6)), (1280, (6,))]
 # Client sysctl combinations: timestamps, SACK, window scaling, ECN.
@@ -143,6 +143,44 @@ class Handoff(unittest.TestCase):
             self.assertGreaterEqual(dropped_acks(self.lab), 3, "the test program dropped no ACK")
         finally:
             run(cli + ["tc", "qdisc", "del", "dev", self.lab.cli_if, "clsact"], check=False)
+
+    def test_curl_against_http_server(self):
+        # A real HTTP server (python3 -m http.server) and curl, in both
+        # hand-off modes, IPv4 and IPv6; the body is checked byte for byte.
+        body = os.urandom(3 * 1024 * 1024)
+        www = self.lab.tmpdir("www")
+        with open(os.path.join(www, "blob"), "wb") as f:
+            f.write(body)
+        http = self.lab.spawn("srv", PY, "-m", "http.server", str(HTTP_PORT), "--bind", "::",
+                              "--directory", www)
+        wait_port(self.lab, HTTP_PORT)
+        out = os.path.join(self.lab.tmpdir("curl"), "blob")
+        for mode, sysctls in (("local", dict(tcp_syncookies=1)), ("legacy", dict(tcp_syncookies=2))):
+            self.lab.detach()
+            self.lab.sysctl("srv", **sysctls)
+            self.lab.attach("--ports", str(HTTP_PORT), "--handoff", mode)
+            for host in (Lab.SRV4, f"[{Lab.SRV6}]"):
+                with self.subTest(mode=mode, host=host):
+                    r = run(["ip", "netns", "exec", self.lab.cli, "curl", "-sS", "--max-time", "10",
+                             "-o", out, "-w", "%{http_code}", f"http://{host}:{HTTP_PORT}/blob"],
+                            check=False)
+                    self.assertEqual(r.stdout, "200", r.stderr)
+                    with open(out, "rb") as f:
+                        self.assertEqual(f.read(), body, "body differs")
+            self.assertGreaterEqual(self.lab.stats()["cookie_valid"], 2)
+        self.lab.stop(http)
+
+    def test_attach_checks_syncookie_sysctls(self):
+        self.lab.sysctl("srv", tcp_syncookies=0)
+        r = self.lab.synguard_cmd("attach", self.lab.srv_if, "--ports", str(PORT), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("tcp_syncookies", r.stderr)
+        self.lab.sysctl("srv", tcp_syncookies=1)
+        r = self.lab.synguard_cmd("attach", self.lab.srv_if, "--ports", str(PORT), "--handoff", "legacy",
+                                  check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("tcp_syncookies=2", r.stderr)
+        self.assertFalse(os.path.exists(f"/sys/fs/bpf/synguard/{self.lab.srv_if}"), "a failed attach left pins")
 
     def test_closed_port_refused(self):
         self.lab.attach("--ports", f"{PORT},{CLOSED_PORT}")
