@@ -12,6 +12,8 @@
 #include "stats.h"
 #include "cookie.h"
 #include "synack.h"
+#include "policy.h"
+#include "ratelimit.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,14 +26,6 @@ const volatile bool legacy_mode = false;
 #define TS_OPT_SACK (1 << 4)
 #define TS_OPT_ECN (1 << 5)
 #define TSBITS 6
-
-static __always_inline int port_protected(__u16 port)
-{
-	__u32 word = port / 64;
-	__u64 *bits = bpf_map_lookup_elem(&sg_ports, &word);
-
-	return bits && (*bits >> (port % 64)) & 1;
-}
 
 static __always_inline int drop(enum sg_counter reason)
 {
@@ -213,6 +207,11 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 		return pass(SG_CNT_PASS_EXISTING);
 	}
 
+	if (ratelimit_syn(pkt, cfg)) {
+		bpf_sk_release(sk);
+		return drop(SG_CNT_DROP_RATE_LIMIT);
+	}
+
 	syn.ecn_ok = (flags & (TCP_ECE | TCP_CWR)) == (TCP_ECE | TCP_CWR);
 	sa.ack = bpf_ntohl(tcp->seq) + 1;
 	mss_cap = pkt->ipv6 ? cfg->mss6 : cfg->mss4;
@@ -388,8 +387,19 @@ int synguard_xdp(struct xdp_md *ctx)
 	tcp = data + (pkt.l4_off & 0x3fff);
 	if ((void *)tcp + 4 > end)
 		return pass(SG_CNT_PASS_UNPARSED); /* cannot tell whose it is */
-	if (!port_protected(bpf_ntohs(tcp->dest)))
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		return XDP_ABORTED; /* cannot happen: array map */
+	switch (policy_lookup(&pkt, bpf_ntohs(tcp->dest), cfg)) {
+	case POLICY_NOT_OURS:
 		return pass(SG_CNT_PASS_NOT_PROTECTED);
+	case POLICY_ALLOW:
+		return pass(SG_CNT_PASS_ALLOWED);
+	case POLICY_DENY:
+		return drop(SG_CNT_DROP_DENIED);
+	case POLICY_PROTECT:
+		break;
+	}
 
 	/* From here on the segment is ours: wrong means dropped. */
 	if (pkt.fragment)
@@ -399,10 +409,6 @@ int synguard_xdp(struct xdp_md *ctx)
 	hlen = tcp->doff * 4;
 	if (hlen < sizeof(*tcp) || hlen > pkt.seg_len)
 		return drop(SG_CNT_DROP_BAD_TCP_HDR);
-
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	if (!cfg)
-		return XDP_ABORTED; /* cannot happen: array map */
 
 	flags = ((__u8 *)tcp)[13];
 	/* A RST never completes a handshake (Linux's cookie check ignores

@@ -218,7 +218,7 @@ static int run_attach(int argc, char **argv)
 	if (!skel || sg_configure(skel, &set) ||
 	    (mode == SG_HANDOFF_LOCAL &&
 	     (!(tc = sg_load_tc(skel)) || sg_attach_tc(tc, ifname, pin_dir))) ||
-	    sg_attach(skel, ifname, pin_dir)) {
+	    sg_attach(skel, ifname, pin_dir, 0)) {
 		if (!existed)
 			sg_detach(ifname); /* leave nothing half-made behind */
 		goto out;

@@ -49,6 +49,10 @@ void sg_settings_default(struct sg_settings *s)
 	s->cfg.wscale = host_wscale();
 	s->cfg.ttl = SG_DEFAULT_TTL;
 	s->cfg.epoch_shift = SG_DEFAULT_EPOCH_SHIFT;
+	s->cfg.msl_s = SG_DEFAULT_MSL_S;
+	s->cfg.idle_timeout_s = SG_DEFAULT_IDLE_TIMEOUT_S;
+	s->cfg.rate_prefix4 = SG_DEFAULT_RATE_PREFIX4;
+	s->cfg.rate_prefix6 = SG_DEFAULT_RATE_PREFIX6;
 }
 
 const char *sg_handoff_name(enum sg_handoff mode)
@@ -200,34 +204,29 @@ int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s)
 	return 0;
 }
 
-int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir)
+int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir, __u32 xdp_flags)
 {
-	int ifindex = if_nametoindex(ifname);
+	int ifindex = if_nametoindex(ifname), prog_fd = bpf_program__fd(skel->progs.synguard_xdp);
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
 	char link_path[PATH_MAX];
-	struct bpf_link *link;
-	int err;
+	int fd, err;
 
 	if (!ifindex) {
 		sg_err("no such interface '%s' (see 'ip link')", ifname);
 		return -1;
 	}
 	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, XDP_LINK_PIN);
-
-	link = bpf_link__open(link_path);
-	if (link) {
+	fd = bpf_obj_get(link_path);
+	if (fd >= 0) {
 		/* Already attached by us: swap the program in place, keep the maps. */
-		err = bpf_link__update_program(link, skel->progs.synguard_xdp);
-		bpf_link__disconnect(link); /* keep the pinned link attached */
-		bpf_link__destroy(link);
-		if (err) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (err)
 			sg_err("cannot replace the program on %s: %s", ifname, strerror(-err));
-			return -1;
-		}
-		return 0;
+		return err ? -1 : 0;
 	}
-
-	link = bpf_program__attach_xdp(skel->progs.synguard_xdp, ifindex);
-	if (!link) {
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+	if (fd < 0) {
 		err = -errno;
 		if (err == -EBUSY || err == -EEXIST)
 			sg_err("%s already has an XDP program that synguard did not attach; remove it "
@@ -236,14 +235,13 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 			sg_err("cannot attach XDP to %s: %s", ifname, strerror(-err));
 		return -1;
 	}
-	err = bpf_link__pin(link, link_path);
+	/* The pin keeps the program attached after we exit. */
+	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
+	close(fd);
 	if (err) {
 		sg_err("cannot pin the XDP link at %s: %s", link_path, strerror(-err));
-		bpf_link__destroy(link);
 		return -1;
 	}
-	bpf_link__disconnect(link); /* the pin keeps it attached after we exit */
-	bpf_link__destroy(link);
 	return 0;
 }
 

@@ -75,8 +75,9 @@ const char *sg_handoff_name(enum sg_handoff mode);
 int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir);
 /* Write config and ports; install a random secret unless one is in place. */
 int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s);
-/* Attach (or atomically replace) the XDP program on ifname; pins the link. */
-int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir);
+/* Attach (or atomically replace) the XDP program on ifname; pins the link.
+ * xdp_flags: 0 (kernel's choice), XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE. */
+int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir, __u32 xdp_flags);
 int sg_detach(const char *ifname);
 /* fd of a pinned map of an attached interface, or -1 with a message. */
 int sg_pinned_map_fd(const char *ifname, const char *map_name);

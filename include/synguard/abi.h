@@ -55,6 +55,9 @@ enum sg_counter {
 	SG_CNT_DROP_NO_METADATA, /* valid cookie, but the driver cannot carry XDP metadata */
 	SG_CNT_PASS_NO_LISTENER, /* SYN to a protected port nobody listens on: kernel RSTs */
 	SG_CNT_PASS_NO_KERNEL_COOKIE, /* legacy: bpf_tcp_gen_syncookie refused; kernel answers */
+	SG_CNT_PASS_ALLOWED,	/* source on the allow list: not our business */
+	SG_CNT_DROP_DENIED,	/* source on the deny list */
+	SG_CNT_DROP_RATE_LIMIT,	/* SYN over its source prefix's SYN-ACK rate */
 	/* TC hand-off (local mode): one of these per cookie-valid segment. */
 	SG_CNT_HANDOFF_OK,
 	SG_CNT_HANDOFF_NO_LISTENER, /* listener gone between SYN-ACK and ACK */
@@ -91,6 +94,9 @@ enum sg_counter {
 		[SG_CNT_DROP_NO_METADATA] = "drop_no_metadata", \
 		[SG_CNT_PASS_NO_LISTENER] = "pass_no_listener", \
 		[SG_CNT_PASS_NO_KERNEL_COOKIE] = "pass_no_kernel_cookie", \
+		[SG_CNT_PASS_ALLOWED] = "pass_allowed",        \
+		[SG_CNT_DROP_DENIED] = "drop_denied",          \
+		[SG_CNT_DROP_RATE_LIMIT] = "drop_rate_limit",  \
 		[SG_CNT_HANDOFF_OK] = "handoff_ok",            \
 		[SG_CNT_HANDOFF_NO_LISTENER] = "handoff_no_listener", \
 		[SG_CNT_HANDOFF_EXISTING] = "handoff_existing_socket", \
@@ -101,7 +107,8 @@ enum sg_counter {
 
 /*
  * Runtime configuration (array map sg_config, one entry). Userspace may
- * rewrite it at any time; the data path reads it once per packet.
+ * rewrite it at any time (`synguard config`); the data path reads it once
+ * per packet.
  */
 struct sg_config {
 	__u16 mss4;		/* MSS we announce on IPv4 (capped by the client's) */
@@ -111,13 +118,50 @@ struct sg_config {
 	__u8 ttl;		/* IPv4 TTL and IPv6 hop limit of the SYN-ACK */
 	__u8 epoch_shift;	/* cookie epoch = TAI ns >> epoch_shift */
 	__u8 flags;		/* SG_CFG_* */
-	__u8 pad[6];
+	__u16 pad0;
+	/* Flow table (bpf/conntrack.h) */
+	__u32 msl_s;		/* TIME_WAIT lasts 2 * msl_s */
+	__u32 idle_timeout_s;	/* an entry idle this long is forgotten (re-learned on use) */
+	/* Per-source SYN-ACK limit (bpf/ratelimit.h); syn_rate 0: no limit */
+	__u32 syn_rate;		/* SYN-ACKs per second per source prefix */
+	__u32 syn_burst;	/* bucket depth */
+	__u8 rate_prefix4;	/* source prefix length the limit applies to, IPv4 */
+	__u8 rate_prefix6;	/* ... IPv6 */
+	/* Policy (bpf/policy.h) */
+	__u8 policy_flags;	/* SG_POLICY_* */
+	__u8 pad1;
 };
+_Static_assert(sizeof(struct sg_config) == 32, "sg_config layout");
 
 /* Legacy mode: the kernel's cookies carry options in our TSval only when its
  * timestamps have no per-host offset (net.ipv4.tcp_timestamps = 2). */
 #define SG_CFG_LEGACY_TS 0x01
-_Static_assert(sizeof(struct sg_config) == 16, "sg_config layout");
+
+/* Policy flags: which of the policy maps are in force. */
+#define SG_POLICY_DST_PREFIXES 0x01 /* protect only destinations in sg_dst4/6 */
+#define SG_POLICY_ALLOW 0x02	    /* sources in sg_allow4/6 bypass the cookies */
+#define SG_POLICY_DENY 0x04	    /* sources in sg_deny4/6 are dropped */
+
+/* LPM trie keys of the policy maps (value: __u8, 1). */
+struct sg_lpm4 {
+	__u32 prefixlen;
+	__u32 addr;		/* network order */
+};
+struct sg_lpm6 {
+	__u32 prefixlen;
+	__u32 addr[4];		/* network order */
+};
+
+/* Per-source-prefix token bucket of the SYN-ACK limit. */
+struct sg_rate_key {
+	__u32 addr[4];		/* source prefix, network order, masked; IPv4 in word 0 */
+	__u8 ipv6;
+	__u8 pad[3];
+};
+struct sg_rate_bucket {
+	__u64 last_ns;		/* last refill */
+	__u64 tokens;		/* in 1/1024 of a token, for smooth refill */
+};
 
 #define SG_DEFAULT_MSS4 1460
 #define SG_DEFAULT_MSS6 1440
@@ -125,6 +169,10 @@ _Static_assert(sizeof(struct sg_config) == 16, "sg_config layout");
 #define SG_DEFAULT_WSCALE 7
 #define SG_DEFAULT_TTL 64
 #define SG_DEFAULT_EPOCH_SHIFT 36 /* 2^36 ns = 68.7 s: a cookie lives 69-137 s */
+#define SG_DEFAULT_MSL_S 30	  /* TIME_WAIT 60 s, as Linux */
+#define SG_DEFAULT_IDLE_TIMEOUT_S 3600
+#define SG_DEFAULT_RATE_PREFIX4 32
+#define SG_DEFAULT_RATE_PREFIX6 64
 #define SG_MIN_EPOCH_SHIFT 20	  /* 1 ms; tests use short epochs */
 #define SG_MAX_EPOCH_SHIFT 40
 

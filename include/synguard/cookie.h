@@ -50,7 +50,13 @@
 
 #include "abi.h"
 
+/* Test builds may narrow the MAC (-DSG_COOKIE_MAC_BITS=8) to check the
+ * forged-ACK acceptance rate against 2^-bits; production is 24. The MAC
+ * always sits right above the 8 meta bits, unused high bits stay 0. */
+#ifndef SG_COOKIE_MAC_BITS
 #define SG_COOKIE_MAC_BITS 24
+#endif
+#define SG_COOKIE_MAC_MASK ((1u << SG_COOKIE_MAC_BITS) - 1)
 #define SG_COOKIE_META_MASK 0x7fu
 #define SG_COOKIE_EPOCH_BIT 0x80u
 #define SG_COOKIE_TS_MAC_MASK 0xffu
@@ -225,7 +231,7 @@ static __always_inline __u64 sg_cookie_hash(const __u64 key[2], const struct sg_
 
 static __always_inline __u32 sg_cookie_from_hash(__u64 h, __u32 epoch, __u32 meta)
 {
-	return ((__u32)(h >> 40) << 8) | ((epoch & 1) ? SG_COOKIE_EPOCH_BIT : 0) |
+	return ((__u32)(h >> (64 - SG_COOKIE_MAC_BITS)) << 8) | ((epoch & 1) ? SG_COOKIE_EPOCH_BIT : 0) |
 	       (meta & SG_COOKIE_META_MASK);
 }
 
@@ -277,7 +283,8 @@ static __always_inline int sg_cookie_check(const struct sg_secret *sec, const st
 	__u32 meta = cookie & SG_COOKIE_META_MASK;
 	__u64 h = sg_cookie_hash(sg_secret_key(sec, epoch), f, epoch, meta, has_ts, tsecr >> 8);
 
-	if ((__u32)(h >> 40) != cookie >> 8)
+	if ((__u32)(h >> (64 - SG_COOKIE_MAC_BITS)) != ((cookie >> 8) & SG_COOKIE_MAC_MASK) ||
+	    (cookie >> 8) > SG_COOKIE_MAC_MASK)
 		return -1;
 	if (has_ts && (tsecr & SG_COOKIE_TS_MAC_MASK) != (__u32)(h & SG_COOKIE_TS_MAC_MASK))
 		return -1;
