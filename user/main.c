@@ -58,16 +58,23 @@ static const char main_help[] =
 	"  synguard stats eth0 --json\n"
 	"  synguard detach eth0\n";
 
+/* Commands in the order `--help` lists them. Each lives in its own
+ * user/cmd_*.c; weak references let a command file arrive on its own. */
+extern const struct command cmd_status __attribute__((weak));
+extern const struct command cmd_config __attribute__((weak));
+extern const struct command cmd_run __attribute__((weak));
+extern const struct command cmd_conns __attribute__((weak));
+
 static const struct command *const commands[] = {
-	&cmd_attach,
-	&cmd_detach,
-	&cmd_stats,
+	&cmd_attach, &cmd_detach, &cmd_status, &cmd_stats, &cmd_conns, &cmd_config, &cmd_run,
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct command *find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i]->name, name))
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i] && !strcmp(commands[i]->name, name))
 			return commands[i];
 	return NULL;
 }
@@ -78,9 +85,10 @@ static void print_main_help(FILE *f)
 	size_t used = 0;
 
 	list[0] = 0;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		used += snprintf(list + used, sizeof(list) - used, "  %-8s %s\n", commands[i]->name,
-				 commands[i]->summary);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i])
+			used += snprintf(list + used, sizeof(list) - used, "  %-8s %s\n",
+					 commands[i]->name, commands[i]->summary);
 	fprintf(f, main_help, list);
 }
 
