@@ -31,6 +31,16 @@ struct {
 	__type(value, struct sg_secret);
 } sg_secret SEC(".maps");
 
+/* Connections synguard admitted or re-learned (bpf/conntrack.h); userspace
+ * sizes it before load (--flow-table-size). LRU: a full table evicts the
+ * least recently used entry, which is re-learned from the socket table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_DEFAULT_FLOW_TABLE_SIZE);
+	__type(key, struct sg_flow_key);
+	__type(value, struct sg_flow);
+} sg_flows SEC(".maps");
+
 /* Counters, indexed by enum sg_counter; one slot per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "maps.h"
 #include "stats.h"
+#include "conntrack.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -19,10 +20,13 @@ char LICENSE[] SEC("license") = "GPL";
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
 
-/* The listener for the segment's destination, found from the IP header. */
-static __always_inline struct bpf_sock *lookup(struct __sk_buff *skb, const struct sg_handoff_meta *hm)
+/* The listener for the segment's destination, found from the IP header;
+ * the tuple is left in *t. */
+static __always_inline struct bpf_sock *lookup(struct __sk_buff *skb, const struct sg_handoff_meta *hm,
+					       struct bpf_sock_tuple *tp)
 {
 	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
 	__u32 size, addr_off, addr_len;
 
 	if (hm->ipv6) {
@@ -41,7 +45,30 @@ static __always_inline struct bpf_sock *lookup(struct __sk_buff *skb, const stru
 	if (bpf_skb_load_bytes_relative(skb, hm->l4_from_l3, hm->ipv6 ? (void *)&t.ipv6.sport : (void *)&t.ipv4.sport,
 					4, BPF_HDR_START_NET))
 		return NULL;
-	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	*tp = t;
+	return sk;
+}
+
+/* The connection exists now: track it from here on. */
+static __always_inline void track(const struct bpf_sock_tuple *t, const struct sg_handoff_meta *hm,
+				  const struct bpf_tcp_req_attrs *attrs)
+{
+	__u32 c[4] = {}, s[4] = {}, ports;
+	struct sg_flow_key key;
+
+	if (hm->ipv6) {
+		__builtin_memcpy(c, t->ipv6.saddr, 16);
+		__builtin_memcpy(s, t->ipv6.daddr, 16);
+		ports = *(__u32 *)&t->ipv6.sport;
+	} else {
+		c[0] = t->ipv4.saddr;
+		s[0] = t->ipv4.daddr;
+		ports = *(__u32 *)&t->ipv4.sport;
+	}
+	flow_key(c, s, ports, hm->ipv6, &key);
+	flow_create(&key, SG_ORIGIN_COOKIE, 0, hm->c_next, hm->window, attrs->wscale_ok ? attrs->snd_wscale : 0,
+		    attrs->wscale_ok ? attrs->rcv_wscale : 0, flow_now());
 }
 
 SEC("tc")
@@ -50,6 +77,7 @@ int synguard_tc(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	struct sg_handoff_meta *hm = (void *)(long)skb->data_meta;
 	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple t;
 	struct sg_config *cfg;
 	struct bpf_sock *skc;
 	struct tcp_sock *tp;
@@ -62,7 +90,7 @@ int synguard_tc(struct __sk_buff *skb)
 	if (!cfg)
 		return TC_ACT_OK;
 
-	skc = lookup(skb, hm);
+	skc = lookup(skb, hm, &t);
 	if (!skc) {
 		count(SG_CNT_HANDOFF_NO_LISTENER); /* the kernel answers with a RST */
 		return TC_ACT_OK;
@@ -93,8 +121,10 @@ int synguard_tc(struct __sk_buff *skb)
 		attrs.rcv_tsecr = hm->tsecr; /* the kernel continues our TS clock */
 	}
 	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs, sizeof(attrs));
-	if (err == 0)
+	if (err == 0) {
 		count(SG_CNT_HANDOFF_OK);
+		track(&t, hm, &attrs);
+	}
 	else if (err == -EINVAL)
 		count(SG_CNT_HANDOFF_EINVAL);
 	else if (err == -ENOMEM)

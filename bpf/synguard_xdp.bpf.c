@@ -14,6 +14,7 @@
 #include "synack.h"
 #include "policy.h"
 #include "ratelimit.h"
+#include "conntrack.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -183,8 +184,10 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	struct synack sa = {};
 	struct tcp_opts opts;
 	__u32 epoch, meta, tsval_hi = 0;
+	struct sg_flow_key key;
 	enum sg_counter bad;
 	struct bpf_sock *sk;
+	struct sg_flow *f;
 	__u16 mss_cap;
 	__u64 now, h;
 	int err;
@@ -196,9 +199,25 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 		return drop(SG_CNT_DROP_BAD_TCP_OPT);
 	count(SG_CNT_SYN_SEEN);
 
+	/* A SYN on a tuple we track is the kernel's to judge (challenge ACK,
+	 * or TIME_WAIT reuse). One newer than the TIME_WAIT connection (higher
+	 * ISN or timestamp) opens a new one: forget the old entry, so the new
+	 * connection is learned from the socket table once established. */
+	now = flow_now();
+	flow_key(pkt->saddr, pkt->daddr, ports, pkt->ipv6, &key);
+	f = flow_lookup(&key, cfg, now);
+	if (f) {
+		if (sg_flow_state(f->flags) == SG_ST_TIME_WAIT &&
+		    (seq_after(bpf_ntohl(tcp->seq), f->c_next) ||
+		     (opts.has_ts && f->c_tsval && seq_after(opts.tsval, f->c_tsval)))) {
+			bpf_map_delete_elem(&sg_flows, &key);
+			count(SG_CNT_FLOW_TW_REOPEN);
+		}
+		return pass(SG_CNT_PASS_SYN_TRACKED);
+	}
+
 	/* Nobody listening: let the kernel refuse (RST) as it would without
-	 * us. A SYN for an existing connection (e.g. TIME_WAIT reuse) is the
-	 * kernel's to judge as well. */
+	 * us. A SYN for a connection we do not track is the kernel's too. */
 	sk = lookup_sk(ctx, pkt, ports);
 	if (!sk)
 		return pass(SG_CNT_PASS_NO_LISTENER);
@@ -260,7 +279,7 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 /* Hand the options decoded from a valid cookie to the TC stage, in the XDP
  * metadata area in front of the frame. */
 static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, int meta,
-					const struct tcp_opts *opts)
+					const struct tcp_opts *opts, const struct segment *seg)
 {
 	struct sg_handoff_meta *hm;
 	struct sg_syn_opts syn;
@@ -284,81 +303,152 @@ static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, 
 	hm->tsecr = tsecr;
 	hm->l4_from_l3 = pkt->l4_off - pkt->l3_off;
 	hm->ipv6 = pkt->ipv6;
-	__builtin_memset(hm->pad, 0, sizeof(hm->pad));
+	hm->pad = 0;
+	hm->c_next = seg_end(seg);
+	hm->window = seg->window;
+	hm->pad2 = 0;
 	return 0;
 }
 
-/* Is there a kernel socket for this exact connection (not a listener)? */
-static __always_inline int has_connection(struct xdp_md *ctx, struct packet *pkt, __u32 ports)
-{
-	struct bpf_sock *sk = lookup_sk(ctx, pkt, ports);
-	int found;
+#define NOT_A_HANDSHAKE (-1)
 
-	if (!sk)
-		return 0;
-	found = sk->state != BPF_TCP_LISTEN;
-	bpf_sk_release(sk);
-	return found;
-}
-
-/*
- * Our cookie first, the socket table only when it fails: a valid cookie ACK
- * then costs one SipHash and no lookup. A segment of an existing connection
- * whose ACK happens to equal cookie + 1 (client data before the server sent
- * any) reaches the TC stage, which finds the connection and leaves it be.
- */
+/* Our cookie: a valid one passes with the options for the TC stage (which
+ * creates the flow entry once the kernel has the connection). */
 static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
-					    __u32 hlen, const struct sg_config *cfg)
+					    const struct tcp_opts *opts, const struct segment *seg,
+					    const struct sg_config *cfg)
 {
-	__u32 ports = *(__u32 *)tcp;
 	struct sg_cookie_flow flow;
 	struct sg_secret *secret;
-	struct tcp_opts opts;
 	int meta;
 
-	if (parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts))
-		return has_connection(ctx, pkt, ports) ? pass(SG_CNT_PASS_EXISTING)
-						      : drop(SG_CNT_DROP_BAD_TCP_OPT);
 	secret = secret_get();
 	if (!secret)
 		return drop(SG_CNT_DROP_NO_SECRET);
-	cookie_flow(pkt, ports, bpf_ntohl(tcp->seq) - 1, &flow);
-	meta = sg_cookie_check(secret, &flow, bpf_ntohl(tcp->ack_seq) - 1,
-			       epoch_now(bpf_ktime_get_tai_ns(), cfg), opts.has_ts, opts.tsecr);
-	if (meta < 0) {
-		if (has_connection(ctx, pkt, ports))
-			return pass(SG_CNT_PASS_EXISTING);
-		count(SG_CNT_ACK_SEEN);
-		return drop(SG_CNT_COOKIE_INVALID);
-	}
+	cookie_flow(pkt, *(__u32 *)tcp, seg->seq - 1, &flow);
+	meta = sg_cookie_check(secret, &flow, seg->ack - 1, epoch_now(bpf_ktime_get_tai_ns(), cfg),
+			       opts->has_ts, opts->tsecr);
+	if (meta < 0)
+		return NOT_A_HANDSHAKE;
 	count(SG_CNT_ACK_SEEN);
-	if (handoff_meta(ctx, pkt, meta, &opts))
+	if (handoff_meta(ctx, pkt, meta, opts, seg))
 		/* Without metadata the TC stage cannot hand the client over,
 		 * and the kernel would answer with a RST: drop, it retries. */
 		return drop(SG_CNT_DROP_NO_METADATA);
 	return pass(SG_CNT_COOKIE_VALID);
 }
 
-static __always_inline int handle_ack(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
-				      __u32 hlen, const struct sg_config *cfg)
+/* Legacy: the kernel's cookie, checked against its listener; the kernel
+ * makes the connection itself, so the flow entry is made here. */
+static __always_inline int check_kernel_cookie(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
+					       __u32 hlen, const struct sg_flow_key *key,
+					       const struct segment *seg, const struct sg_config *cfg, __u64 now)
 {
-	struct bpf_sock *sk;
+	struct bpf_sock *sk = lookup_sk(ctx, pkt, *(__u32 *)tcp);
 	int valid;
 
-	if (!legacy_mode)
-		return check_our_cookie(ctx, pkt, tcp, hlen, cfg);
-	/* Legacy: the kernel's cookie, checked against its listener. */
-	sk = lookup_sk(ctx, pkt, *(__u32 *)tcp);
 	if (!sk)
-		return pass(SG_CNT_PASS_NO_LISTENER); /* the kernel answers RST */
+		return NOT_A_HANDSHAKE;
 	if (sk->state != BPF_TCP_LISTEN) {
 		bpf_sk_release(sk);
-		return pass(SG_CNT_PASS_EXISTING);
+		return NOT_A_HANDSHAKE;
 	}
-	count(SG_CNT_ACK_SEEN);
 	valid = legacy_ack_valid(ctx, pkt, hlen, sk);
 	bpf_sk_release(sk);
-	return valid ? pass(SG_CNT_COOKIE_VALID) : drop(SG_CNT_COOKIE_INVALID);
+	if (!valid)
+		return NOT_A_HANDSHAKE;
+	count(SG_CNT_ACK_SEEN);
+	flow_create(key, SG_ORIGIN_LEGACY, 0, seg_end(seg), seg->window, SG_WSCALE_UNKNOWN, cfg->wscale, now);
+	return pass(SG_CNT_COOKIE_VALID);
+}
+
+/*
+ * Not ours to admit: a connection the kernel has (older than the attach, or
+ * evicted from the table) is learned and passed; anything else is out of
+ * state and dropped, counted by kind.
+ */
+static __always_inline int relearn_or_drop(struct xdp_md *ctx, struct packet *pkt, __u32 ports,
+					   const struct sg_flow_key *key, const struct segment *seg,
+					   int cookie_failed, enum sg_counter reason, __u64 now)
+{
+	struct bpf_sock *sk = lookup_sk(ctx, pkt, ports);
+	__u32 flags;
+	int state;
+
+	if (sk) {
+		state = sk->state;
+		bpf_sk_release(sk);
+		if (state != BPF_TCP_LISTEN) {
+			/* A request socket (kernel's own handshake) is passed
+			 * but not learned: it is not a connection yet. */
+			if (!(seg->flags & TCP_RST) && !flow_flags_for_sk_state(state, &flags))
+				flow_create(key, SG_ORIGIN_RELEARNED, flags, seg_end(seg), seg->window,
+					    SG_WSCALE_UNKNOWN, SG_WSCALE_UNKNOWN, now);
+			return pass(SG_CNT_PASS_RELEARNED);
+		}
+	}
+	if (cookie_failed) {
+		count(SG_CNT_ACK_SEEN);
+		count(SG_CNT_COOKIE_INVALID);
+	}
+	if (reason != SG_CNT_MAX)
+		return drop(reason);
+	if (seg->flags & TCP_RST)
+		return drop(SG_CNT_DROP_OOS_RST);
+	if (seg->flags & TCP_FIN)
+		return drop(SG_CNT_DROP_OOS_FIN);
+	if (seg->payload)
+		return drop(SG_CNT_DROP_OOS_DATA);
+	return drop(SG_CNT_DROP_OOS_ACK);
+}
+
+/* Every segment but a SYN: the flow table first (the fast path), then the
+ * handshake check, then the kernel's socket table. */
+static __always_inline int handle_segment(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
+					  __u32 hlen, const struct sg_config *cfg)
+{
+	__u32 ports = *(__u32 *)tcp;
+	struct segment seg = {
+		.seq = bpf_ntohl(tcp->seq),
+		.ack = bpf_ntohl(tcp->ack_seq),
+		.payload = pkt->seg_len - hlen,
+		.window = bpf_ntohs(tcp->window),
+		.flags = ((__u8 *)tcp)[13],
+	};
+	struct sg_flow_key key;
+	struct tcp_opts opts;
+	struct sg_flow *f;
+	__u64 now = flow_now();
+	int r, opts_ok;
+
+	flow_key(pkt->saddr, pkt->daddr, ports, pkt->ipv6, &key);
+	f = flow_lookup(&key, cfg, now);
+	if (f) {
+		__u32 tsval = 0;
+
+		/* A FIN's TSval is kept for the TIME_WAIT reuse check. */
+		if ((seg.flags & TCP_FIN) && !(f->flags & SG_FLOW_C_FIN) &&
+		    !parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts) && opts.has_ts)
+			tsval = opts.tsval;
+		if (flow_from_client(f, &seg, tsval, now))
+			return drop(SG_CNT_DROP_RST_WINDOW);
+		return pass(SG_CNT_PASS_FLOW);
+	}
+
+	/* A handshake's last ACK (or the first data when that ACK was lost)? */
+	opts_ok = !parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts);
+	if ((seg.flags & TCP_ACK) && !(seg.flags & TCP_RST) && opts_ok) {
+		if (legacy_mode)
+			r = check_kernel_cookie(ctx, pkt, tcp, hlen, &key, &seg, cfg, now);
+		else
+			r = check_our_cookie(ctx, pkt, tcp, &opts, &seg, cfg);
+		if (r != NOT_A_HANDSHAKE)
+			return r;
+		return relearn_or_drop(ctx, pkt, ports, &key, &seg, 1, SG_CNT_MAX, now);
+	}
+	/* Garbled options are fine for a connection the kernel has; else they
+	 * are what the drop is counted as. */
+	return relearn_or_drop(ctx, pkt, ports, &key, &seg, 0, opts_ok ? SG_CNT_MAX : SG_CNT_DROP_BAD_TCP_OPT, now);
 }
 
 /* xdp.frags: multi-buffer frames too, so jumbo MTUs work on veth & co. */
@@ -411,17 +501,13 @@ int synguard_xdp(struct xdp_md *ctx)
 		return drop(SG_CNT_DROP_BAD_TCP_HDR);
 
 	flags = ((__u8 *)tcp)[13];
-	/* A RST never completes a handshake (Linux's cookie check ignores
-	 * them too): the kernel judges it against its sockets. */
-	if ((flags & TCP_RST) && !(flags & TCP_SYN))
-		return pass(SG_CNT_PASS_RST);
 	if (flags & TCP_SYN) {
 		if (flags & (TCP_FIN | TCP_RST))
 			return drop(SG_CNT_DROP_BAD_FLAGS);
 		if (!(flags & TCP_ACK))
 			return handle_syn(ctx, &pkt, tcp, hlen, cfg);
 	}
-	if (flags & TCP_ACK)
-		return handle_ack(ctx, &pkt, tcp, hlen, cfg);
-	return pass(SG_CNT_PASS_NO_ACK);
+	/* A RST never completes a handshake (Linux's cookie check ignores
+	 * them too): handle_segment judges it by the flow's window. */
+	return handle_segment(ctx, &pkt, tcp, hlen, cfg);
 }

@@ -30,9 +30,11 @@
 
 #include "synguard.h"
 #include "synguard/cookie.h"
+#include "synguard_egress.skel.h"
 #include "synguard_xdp.skel.h"
 
 static struct synguard_xdp *skel;
+static struct synguard_egress *egress;
 static struct sg_settings settings;
 
 static int hexval(int c)
@@ -117,6 +119,96 @@ static void cmd_run(const char *hex)
 	printf("\n");
 }
 
+static void cmd_egress(const char *hex)
+{
+	static unsigned char in[9216], out[9216 + 256];
+	int len = unhex(hex, in, sizeof(in));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_out = out, .data_size_out = sizeof(out),
+		    .repeat = 1);
+
+	if (len < 0) {
+		printf("error bad hex\n");
+		return;
+	}
+	opts.data_size_in = len;
+	if (bpf_prog_test_run_opts(bpf_program__fd(egress->progs.synguard_egress), &opts)) {
+		printf("error test_run: %s\n", strerror(errno));
+		return;
+	}
+	printf("verdict=%u\n", opts.retval);
+}
+
+/* FAM C CPORT S SPORT -> the flow key (client-to-server). */
+static int parse_flow_key(char **tok, struct sg_flow_key *k)
+{
+	int af;
+
+	memset(k, 0, sizeof(*k));
+	k->ipv6 = !strcmp(tok[0], "6");
+	af = k->ipv6 ? AF_INET6 : AF_INET;
+	if (inet_pton(af, tok[1], k->caddr) != 1 || inet_pton(af, tok[3], k->saddr) != 1)
+		return -1;
+	k->cport = htons(atoi(tok[2]));
+	k->sport = htons(atoi(tok[4]));
+	return 0;
+}
+
+static void cmd_flow(char **tok)
+{
+	int fd = bpf_map__fd(skel->maps.sg_flows);
+	struct sg_flow_key k;
+	struct sg_flow f;
+
+	if (parse_flow_key(tok, &k)) {
+		printf("error bad flow\n");
+		return;
+	}
+	if (bpf_map_lookup_elem(fd, &k, &f)) {
+		printf("none\n");
+		return;
+	}
+	printf("state=%s flags=0x%x c_next=%u s_next=%u c_win=%u s_win=%u c_tsval=%u origin=%u closed=%d\n",
+	       sg_state_name(sg_flow_state(f.flags)), f.flags, f.c_next, f.s_next, f.c_win, f.s_win, f.c_tsval,
+	       f.origin, f.closed_ns != 0);
+}
+
+static void cmd_flowput(char **tok)
+{
+	int fd = bpf_map__fd(skel->maps.sg_flows);
+	uint64_t now = sg_flow_clock_ns();
+	struct sg_flow f = { .origin = SG_ORIGIN_COOKIE, .created_ns = now, .last_in_ns = now };
+	struct sg_flow_key k;
+
+	if (parse_flow_key(tok, &k)) {
+		printf("error bad flow\n");
+		return;
+	}
+	f.c_next = strtoul(tok[5], NULL, 0);
+	f.s_next = strtoul(tok[6], NULL, 0);
+	f.c_wscale = strtoul(tok[7], NULL, 0);
+	f.s_wscale = strtoul(tok[8], NULL, 0);
+	f.flags = strtoul(tok[9], NULL, 0);
+	printf("%s\n", bpf_map_update_elem(fd, &k, &f, BPF_ANY) ? "error" : "ok");
+}
+
+static void cmd_flowage(char **tok)
+{
+	int fd = bpf_map__fd(skel->maps.sg_flows);
+	uint64_t d = strtoull(tok[5], NULL, 0) * 1000000000ULL;
+	struct sg_flow_key k;
+	struct sg_flow f;
+
+	if (parse_flow_key(tok, &k) || bpf_map_lookup_elem(fd, &k, &f)) {
+		printf("error no such flow\n");
+		return;
+	}
+	f.created_ns -= d;
+	f.last_in_ns -= d;
+	f.last_out_ns = f.last_out_ns ? f.last_out_ns - d : 0;
+	f.closed_ns = f.closed_ns ? f.closed_ns - d : 0;
+	printf("%s\n", bpf_map_update_elem(fd, &k, &f, BPF_EXIST) ? "error" : "ok");
+}
+
 static void cmd_stats(void)
 {
 	uint64_t c[SG_CNT_MAX];
@@ -143,6 +235,21 @@ static int handle(char *line)
 
 	if (!strcmp(tok[0], "run") && n == 2) {
 		cmd_run(tok[1]);
+	} else if (!strcmp(tok[0], "egress") && n == 2) {
+		cmd_egress(tok[1]);
+	} else if (!strcmp(tok[0], "flow") && n == 6) {
+		cmd_flow(tok + 1);
+	} else if (!strcmp(tok[0], "flowput") && n == 11) {
+		cmd_flowput(tok + 1);
+	} else if (!strcmp(tok[0], "flowage") && n == 7) {
+		cmd_flowage(tok + 1);
+	} else if (!strcmp(tok[0], "flowclear")) {
+		struct sg_flow_key k;
+		int fd = bpf_map__fd(skel->maps.sg_flows);
+
+		while (bpf_map_get_next_key(fd, NULL, &k) == 0)
+			bpf_map_delete_elem(fd, &k);
+		printf("ok\n");
 	} else if (!strcmp(tok[0], "stats")) {
 		cmd_stats();
 	} else if (!strcmp(tok[0], "config")) {
@@ -166,6 +273,10 @@ static int handle(char *line)
 				settings.cfg.synack_window = v;
 			else if (!strcmp(tok[i], "epoch_shift"))
 				settings.cfg.epoch_shift = v;
+			else if (!strcmp(tok[i], "msl"))
+				settings.cfg.msl_s = v;
+			else if (!strcmp(tok[i], "idle_timeout"))
+				settings.cfg.idle_timeout_s = v;
 			else
 				goto bad;
 		}
@@ -238,15 +349,16 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: sg_testrun < commands\n");
+	if (argc == 3 && !strcmp(argv[1], "--flow-table-size")) {
+		sg_set_flow_table_size(strtoul(argv[2], NULL, 0));
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: sg_testrun [--flow-table-size N] < commands\n");
 		return 2;
 	}
 	sg_libbpf_log_setup();
 	sg_settings_default(&settings);
 	skel = sg_load(NULL);
-	if (!skel || sg_configure(skel, &settings))
+	if (!skel || sg_configure(skel, &settings) || !(egress = sg_load_egress(skel)))
 		return 1;
 	printf("ready\n");
 	fflush(stdout);
@@ -258,6 +370,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	free(line);
+	synguard_egress__destroy(egress);
 	synguard_xdp__destroy(skel);
 	return 0;
 }

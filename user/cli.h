@@ -22,6 +22,6 @@ int show_help(const char *cmd);
 /* Decimal in [min, max]; 0, or -1 if s is not one. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
-extern const struct command cmd_attach, cmd_detach, cmd_stats;
+extern const struct command cmd_attach, cmd_detach, cmd_stats, cmd_conns, cmd_run;
 
 #endif

@@ -13,14 +13,24 @@
 #include <bpf/btf.h>
 
 #include "synguard.h"
+#include "synguard_egress.skel.h"
 #include "synguard_tc.skel.h"
 #include "synguard_xdp.skel.h"
 
 #define XDP_LINK_PIN "link_xdp"
 #define TC_LINK_PIN "link_tc"
+#define EGRESS_LINK_PIN "link_egress"
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46 /* Linux 6.6; Debian 12's uapi headers predate it */
+#define BPF_TCX_EGRESS 47
 #endif
+
+static __u32 flow_table_size = SG_DEFAULT_FLOW_TABLE_SIZE;
+
+void sg_set_flow_table_size(__u32 entries)
+{
+	flow_table_size = entries;
+}
 
 /* The kernel's own choice of receive window scale for this host's buffers
  * (tcp_select_initial_window): what the server would announce itself. */
@@ -131,6 +141,10 @@ struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode)
 		return NULL;
 	}
 	skel->rodata->legacy_mode = mode == SG_HANDOFF_LEGACY;
+	if (bpf_map__set_max_entries(skel->maps.sg_flows, flow_table_size)) {
+		sg_err("cannot size the flow table to %u entries", flow_table_size);
+		goto fail;
+	}
 	if (pin_dir && set_pin_paths(skel->obj, pin_dir))
 		goto fail;
 	err = synguard_xdp__load(skel);
@@ -146,25 +160,34 @@ fail:
 	return NULL;
 }
 
+/* Make every map of obj the XDP object's map of the same name: one config,
+ * one flow table, one set of counters for all stages. */
+static int share_maps(struct bpf_object *obj, struct synguard_xdp *xdp)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map *twin = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(map));
+
+		if (twin && bpf_map__reuse_fd(map, bpf_map__fd(twin))) {
+			sg_err("cannot share map %s between the stages", bpf_map__name(map));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct synguard_tc *sg_load_tc(struct synguard_xdp *xdp)
 {
 	struct synguard_tc *tc = synguard_tc__open();
-	struct bpf_map *map;
 	int err;
 
 	if (!tc) {
 		sg_err("cannot open the TC BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	/* Share every map with the XDP object: same config, same counters. */
-	bpf_object__for_each_map(map, tc->obj) {
-		struct bpf_map *twin = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(map));
-
-		if (twin && bpf_map__reuse_fd(map, bpf_map__fd(twin))) {
-			sg_err("cannot share map %s with the TC stage", bpf_map__name(map));
-			goto fail;
-		}
-	}
+	if (share_maps(tc->obj, xdp))
+		goto fail;
 	err = synguard_tc__load(tc);
 	if (err) {
 		sg_err("loading the TC hand-off program failed: %s. The kernel said (last lines; -v "
@@ -204,6 +227,87 @@ int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s)
 	return 0;
 }
 
+/* Attach prog_fd with a tcx link (Linux 6.6+; coexists with other TC
+ * programs), pinned at pin_dir/pin; if that link exists, swap the program. */
+static int attach_tcx(int prog_fd, const char *ifname, const char *pin_dir, const char *pin,
+		      enum bpf_attach_type where, const char *what)
+{
+	int ifindex = if_nametoindex(ifname);
+	char link_path[PATH_MAX];
+	int fd, err;
+
+	if (!ifindex) {
+		sg_err("no such interface '%s' (see 'ip link')", ifname);
+		return -1;
+	}
+	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, pin);
+	fd = bpf_obj_get(link_path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (err)
+			sg_err("cannot replace the %s program on %s: %s", what, ifname, strerror(-err));
+		return err ? -1 : 0;
+	}
+	fd = bpf_link_create(prog_fd, ifindex, where, NULL);
+	if (fd < 0) {
+		sg_err("cannot attach the %s program to %s: %s", what, ifname, strerror(errno));
+		return -1;
+	}
+	/* The pin keeps it attached after we exit. */
+	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
+	close(fd);
+	if (err) {
+		sg_err("cannot pin the %s link at %s: %s", what, link_path, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir)
+{
+	return attach_tcx(bpf_program__fd(tc->progs.synguard_tc), ifname, pin_dir, TC_LINK_PIN,
+			  BPF_TCX_INGRESS, "TC hand-off");
+}
+
+struct synguard_egress *sg_load_egress(struct synguard_xdp *xdp)
+{
+	struct synguard_egress *eg = synguard_egress__open();
+	int err;
+
+	if (!eg) {
+		sg_err("cannot open the TC egress BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	if (share_maps(eg->obj, xdp))
+		goto fail;
+	err = synguard_egress__load(eg);
+	if (err) {
+		sg_err("loading the TC egress program failed: %s. The kernel said (last lines; -v for "
+		       "all):", strerror(-err));
+		sg_libbpf_log_dump_tail(12);
+		goto fail;
+	}
+	return eg;
+fail:
+	synguard_egress__destroy(eg);
+	return NULL;
+}
+
+/* The flow table's server-to-client half (TC egress), every mode. */
+static int attach_egress(struct synguard_xdp *xdp, const char *ifname, const char *pin_dir)
+{
+	struct synguard_egress *eg = sg_load_egress(xdp);
+	int err;
+
+	if (!eg)
+		return -1;
+	err = attach_tcx(bpf_program__fd(eg->progs.synguard_egress), ifname, pin_dir, EGRESS_LINK_PIN,
+			 BPF_TCX_EGRESS, "TC egress");
+	synguard_egress__destroy(eg);
+	return err;
+}
+
 int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir, __u32 xdp_flags)
 {
 	int ifindex = if_nametoindex(ifname), prog_fd = bpf_program__fd(skel->progs.synguard_xdp);
@@ -215,6 +319,9 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 		sg_err("no such interface '%s' (see 'ip link')", ifname);
 		return -1;
 	}
+	/* Egress first: by the time XDP admits a flow, both halves track it. */
+	if (attach_egress(skel, ifname, pin_dir))
+		return -1;
 	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, XDP_LINK_PIN);
 	fd = bpf_obj_get(link_path);
 	if (fd >= 0) {
@@ -240,42 +347,6 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 	close(fd);
 	if (err) {
 		sg_err("cannot pin the XDP link at %s: %s", link_path, strerror(-err));
-		return -1;
-	}
-	return 0;
-}
-
-int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir)
-{
-	int ifindex = if_nametoindex(ifname), prog_fd = bpf_program__fd(tc->progs.synguard_tc);
-	char link_path[PATH_MAX];
-	int fd, err;
-
-	if (!ifindex) {
-		sg_err("no such interface '%s' (see 'ip link')", ifname);
-		return -1;
-	}
-	snprintf(link_path, sizeof(link_path), "%s/%s", pin_dir, TC_LINK_PIN);
-	fd = bpf_obj_get(link_path);
-	if (fd >= 0) {
-		/* Ours already: swap the program atomically. */
-		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
-		close(fd);
-		if (err)
-			sg_err("cannot replace the TC program on %s: %s", ifname, strerror(-err));
-		return err ? -1 : 0;
-	}
-	/* A tcx link (Linux 6.6+): coexists with other TC programs, and the
-	 * pinned link keeps it attached after we exit. */
-	fd = bpf_link_create(prog_fd, ifindex, BPF_TCX_INGRESS, NULL);
-	if (fd < 0) {
-		sg_err("cannot attach the TC hand-off program to %s: %s", ifname, strerror(errno));
-		return -1;
-	}
-	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
-	close(fd);
-	if (err) {
-		sg_err("cannot pin the TC link at %s: %s", link_path, strerror(-err));
 		return -1;
 	}
 	return 0;

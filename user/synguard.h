@@ -13,6 +13,7 @@
 
 struct synguard_xdp;
 struct synguard_tc;
+struct synguard_egress;
 
 /* How a validated client reaches the listener (design.md, "Hand-off modes"). */
 enum sg_handoff {
@@ -53,6 +54,23 @@ int sg_stats_read(int map_fd, uint64_t out[SG_CNT_MAX]);
 void sg_stats_print_text(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX]);
 void sg_stats_print_json(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX]);
 
+/* ---- flows.c: the flow table (struct sg_flow_key -> struct sg_flow) ---- */
+const char *sg_state_name(enum sg_state st);
+uint64_t sg_flow_clock_ns(void); /* the data path's clock (monotonic, coarse) */
+typedef int (*sg_flow_cb)(const struct sg_flow_key *k, const struct sg_flow *f, void *arg);
+/* Calls cb for each entry; a non-zero return stops the walk and is returned. */
+int sg_flows_foreach(int fd, sg_flow_cb cb, void *arg);
+/* The data path's expiry rule (bpf/conntrack.h flow_lookup), in userspace. */
+bool sg_flow_expired(const struct sg_flow *f, const struct sg_config *cfg, uint64_t now);
+struct sg_flow_gauges {
+	uint64_t per_state[SG_ST_MAX];
+	uint64_t total;
+	uint64_t max;		/* the table's max_entries */
+};
+int sg_flows_gauges(int fd, struct sg_flow_gauges *g);
+/* Deletes expired entries; returns how many, or -errno. */
+long sg_flows_sweep(int fd, const struct sg_config *cfg);
+
 /* ---- loader.c ---- */
 struct sg_settings {
 	struct sg_config cfg;
@@ -65,8 +83,12 @@ void sg_settings_default(struct sg_settings *s);
  * (and new ones pinned there); without, the maps are private (tests). */
 struct synguard_xdp *sg_load(const char *pin_dir);
 struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode);
-/* Load the TC hand-off object sharing the XDP object's maps. */
+/* Flow table entries for the next load (default SG_DEFAULT_FLOW_TABLE_SIZE). */
+void sg_set_flow_table_size(__u32 entries);
+/* Load the TC hand-off (ingress) / flow tracking (egress) object sharing
+ * the XDP object's maps. */
 struct synguard_tc *sg_load_tc(struct synguard_xdp *xdp);
+struct synguard_egress *sg_load_egress(struct synguard_xdp *xdp);
 /* What the running kernel supports: resolves AUTO, or explains why a forced
  * mode cannot work. Returns the mode, or -1 with a message. */
 int sg_handoff_probe(enum sg_handoff want);
@@ -75,8 +97,9 @@ const char *sg_handoff_name(enum sg_handoff mode);
 int sg_attach_tc(struct synguard_tc *tc, const char *ifname, const char *pin_dir);
 /* Write config and ports; install a random secret unless one is in place. */
 int sg_configure(struct synguard_xdp *skel, const struct sg_settings *s);
-/* Attach (or atomically replace) the XDP program on ifname; pins the link.
- * xdp_flags: 0 (kernel's choice), XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE. */
+/* Attach (or atomically replace) the XDP program on ifname, and its TC
+ * egress companion (the server-to-client half of the flow table); pins the
+ * links. xdp_flags: 0 (kernel's choice), XDP_FLAGS_DRV_MODE or _SKB_MODE. */
 int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir, __u32 xdp_flags);
 int sg_detach(const char *ifname);
 /* fd of a pinned map of an attached interface, or -1 with a message. */

@@ -36,12 +36,10 @@ enum sg_counter {
 	SG_CNT_SYNACK_SENT,	/* SYN answered with a cookie SYN-ACK (XDP_TX) */
 	SG_CNT_ACK_SEEN,	/* ACK to a protected port checked as a cookie */
 	SG_CNT_COOKIE_VALID,	/* ... whose cookie was valid: passed on */
-	SG_CNT_COOKIE_INVALID,	/* ... whose cookie was wrong or expired: dropped */
-	SG_CNT_PASS_EXISTING,	/* segment of an existing kernel socket: passed */
+	SG_CNT_COOKIE_INVALID,	/* ... whose cookie was wrong or expired (and no socket) */
+	SG_CNT_PASS_EXISTING,	/* SYN for a connection the kernel has: passed */
 	SG_CNT_PASS_NOT_TCP,	/* not TCP (other L3 or L4): passed */
 	SG_CNT_PASS_NOT_PROTECTED, /* TCP to a port we do not protect: passed */
-	SG_CNT_PASS_NO_ACK,	/* protected, neither SYN nor ACK (e.g. bare FIN): passed */
-	SG_CNT_PASS_RST,	/* RST: the kernel judges it against its sockets */
 	SG_CNT_PASS_UNPARSED,	/* could not parse deeply enough: passed */
 	SG_CNT_DROP_BAD_IP_CSUM,
 	SG_CNT_DROP_BAD_TCP_CSUM,
@@ -58,6 +56,22 @@ enum sg_counter {
 	SG_CNT_PASS_ALLOWED,	/* source on the allow list: not our business */
 	SG_CNT_DROP_DENIED,	/* source on the deny list */
 	SG_CNT_DROP_RATE_LIMIT,	/* SYN over its source prefix's SYN-ACK rate */
+	/* Flow table (bpf/conntrack.h) */
+	SG_CNT_PASS_FLOW,	/* segment of a tracked flow, in state: passed */
+	SG_CNT_PASS_RELEARNED,	/* untracked, but the kernel has the socket: learned, passed */
+	SG_CNT_PASS_SYN_TRACKED, /* SYN on a tracked tuple (e.g. TIME_WAIT reuse): kernel decides */
+	SG_CNT_DROP_OOS_ACK,	/* no flow, no valid cookie, no socket: pure ACK */
+	SG_CNT_DROP_OOS_RST,	/* ... RST */
+	SG_CNT_DROP_OOS_FIN,	/* ... FIN */
+	SG_CNT_DROP_OOS_DATA,	/* ... segment with payload */
+	SG_CNT_DROP_RST_WINDOW,	/* RST of a tracked flow outside the window: blind RST */
+	SG_CNT_FLOW_CREATED,	/* entries made after a cookie hand-off */
+	SG_CNT_FLOW_RELEARNED,	/* entries re-learned from the socket table */
+	SG_CNT_FLOW_TW_REOPEN,	/* TIME_WAIT entries ended by a newer SYN */
+	SG_CNT_FLOW_EXPIRED,	/* entries the data path expired (TIME_WAIT, idle, closed) */
+	SG_CNT_FLOW_INSERT_FAILED, /* map update failed: should never count */
+	SG_CNT_STATE_CHANGES,	/* state transitions seen (both directions) */
+	SG_CNT_EGRESS_SEEN,	/* server-to-client segments of tracked flows (TC egress) */
 	/* TC hand-off (local mode): one of these per cookie-valid segment. */
 	SG_CNT_HANDOFF_OK,
 	SG_CNT_HANDOFF_NO_LISTENER, /* listener gone between SYN-ACK and ACK */
@@ -79,8 +93,6 @@ enum sg_counter {
 		[SG_CNT_PASS_EXISTING] = "pass_existing_socket", \
 		[SG_CNT_PASS_NOT_TCP] = "pass_not_tcp",        \
 		[SG_CNT_PASS_NOT_PROTECTED] = "pass_not_protected", \
-		[SG_CNT_PASS_NO_ACK] = "pass_no_ack",          \
-		[SG_CNT_PASS_RST] = "pass_rst",                \
 		[SG_CNT_PASS_UNPARSED] = "pass_unparsed",      \
 		[SG_CNT_DROP_BAD_IP_CSUM] = "drop_bad_ip_csum", \
 		[SG_CNT_DROP_BAD_TCP_CSUM] = "drop_bad_tcp_csum", \
@@ -97,6 +109,21 @@ enum sg_counter {
 		[SG_CNT_PASS_ALLOWED] = "pass_allowed",        \
 		[SG_CNT_DROP_DENIED] = "drop_denied",          \
 		[SG_CNT_DROP_RATE_LIMIT] = "drop_rate_limit",  \
+		[SG_CNT_PASS_FLOW] = "pass_flow",              \
+		[SG_CNT_PASS_RELEARNED] = "pass_relearned",    \
+		[SG_CNT_PASS_SYN_TRACKED] = "pass_syn_tracked", \
+		[SG_CNT_DROP_OOS_ACK] = "drop_oos_ack",        \
+		[SG_CNT_DROP_OOS_RST] = "drop_oos_rst",        \
+		[SG_CNT_DROP_OOS_FIN] = "drop_oos_fin",        \
+		[SG_CNT_DROP_OOS_DATA] = "drop_oos_data",      \
+		[SG_CNT_DROP_RST_WINDOW] = "drop_rst_window",  \
+		[SG_CNT_FLOW_CREATED] = "flow_created",        \
+		[SG_CNT_FLOW_RELEARNED] = "flow_relearned",    \
+		[SG_CNT_FLOW_TW_REOPEN] = "flow_tw_reopen",    \
+		[SG_CNT_FLOW_EXPIRED] = "flow_expired",        \
+		[SG_CNT_FLOW_INSERT_FAILED] = "flow_insert_failed", \
+		[SG_CNT_STATE_CHANGES] = "state_changes",      \
+		[SG_CNT_EGRESS_SEEN] = "egress_seen",          \
 		[SG_CNT_HANDOFF_OK] = "handoff_ok",            \
 		[SG_CNT_HANDOFF_NO_LISTENER] = "handoff_no_listener", \
 		[SG_CNT_HANDOFF_EXISTING] = "handoff_existing_socket", \
@@ -218,11 +245,110 @@ struct sg_handoff_meta {
 	__u32 tsecr;		/* our TSval it echoes */
 	__u16 l4_from_l3;	/* TCP header offset from the IP header */
 	__u8 ipv6;
-	__u8 pad[5];
+	__u8 pad;
+	__u32 c_next;		/* seq + payload (+1 for FIN): the flow entry's start */
+	__u16 window;		/* the segment's window field (unscaled) */
+	__u16 pad2;
 };
 /* XDP metadata: at most 32 bytes, a multiple of 4. */
-_Static_assert(sizeof(struct sg_handoff_meta) == 24, "sg_handoff_meta layout");
+_Static_assert(sizeof(struct sg_handoff_meta) == 28, "sg_handoff_meta layout");
 
 #define SG_WSCALE_NONE 0xff
+
+/*
+ * Flow table (LRU hash sg_flows): one entry per connection synguard admitted
+ * (cookie hand-off) or re-learned from the kernel's socket table. Keyed in
+ * the client-to-server direction; the server is the protected side.
+ */
+struct sg_flow_key {
+	__u32 caddr[4];		/* client address, network order; IPv4 in word 0 */
+	__u32 saddr[4];		/* server address */
+	__u16 cport;		/* network order */
+	__u16 sport;
+	__u8 ipv6;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct sg_flow_key) == 40, "sg_flow_key layout");
+
+/* What has been seen of the close; the state is derived (sg_flow_state). */
+#define SG_FLOW_C_FIN 0x01	 /* client sent FIN (at c_fin_seq) */
+#define SG_FLOW_S_FIN 0x02	 /* server sent FIN (at s_fin_seq) */
+#define SG_FLOW_S_FIN_ACKED 0x04 /* client acknowledged the server's FIN */
+#define SG_FLOW_S_FIN_FIRST 0x08 /* server's FIN did not acknowledge a client FIN */
+#define SG_FLOW_RST 0x10	 /* an in-window RST ended it */
+
+/* How an entry came to be. */
+#define SG_ORIGIN_COOKIE 1	/* our cookie, handed off by the TC stage */
+#define SG_ORIGIN_LEGACY 2	/* kernel cookie (legacy mode) */
+#define SG_ORIGIN_RELEARNED 3	/* found in the kernel's socket table */
+
+#define SG_WSCALE_UNKNOWN 14	/* window checks assume the widest scale */
+
+struct sg_flow {
+	__u32 flags;		/* SG_FLOW_*, set with atomic OR by either direction */
+	__u8 c_wscale;		/* client's window scale (0 when not negotiated) */
+	__u8 s_wscale;		/* server's */
+	__u8 origin;		/* SG_ORIGIN_* */
+	__u8 pad0;
+	__u32 c_next;		/* next client sequence number (highest seen end) */
+	__u32 s_next;		/* next server sequence number */
+	__u32 c_fin_seq;	/* sequence number of the client's FIN */
+	__u32 s_fin_seq;	/* ... of the server's FIN */
+	__u32 c_win;		/* client's receive window in bytes (scaled) */
+	__u32 s_win;		/* server's receive window in bytes */
+	__u64 created_ns;	/* CLOCK_MONOTONIC (coarse) */
+	__u64 last_in_ns;	/* last client-to-server segment */
+	__u64 last_out_ns;	/* last server-to-client segment */
+	__u64 closed_ns;	/* when it reached TIME_WAIT or CLOSED */
+	__u32 c_tsval;		/* client's TSval in its FIN (TIME_WAIT reuse check) */
+	__u32 pad1;
+};
+_Static_assert(sizeof(struct sg_flow) == 72, "sg_flow layout");
+
+#define SG_DEFAULT_FLOW_TABLE_SIZE 262144
+
+/* The TCP states (RFC 9293 3.3.2) of the server's side of a flow. */
+enum sg_state {
+	SG_ST_ESTABLISHED,
+	SG_ST_FIN_WAIT_1,
+	SG_ST_FIN_WAIT_2,
+	SG_ST_CLOSING,
+	SG_ST_TIME_WAIT,
+	SG_ST_CLOSE_WAIT,
+	SG_ST_LAST_ACK,
+	SG_ST_CLOSED,
+	SG_ST_MAX
+};
+
+#define SG_STATE_NAMES_INIT                                                                    \
+	{                                                                                      \
+		[SG_ST_ESTABLISHED] = "ESTABLISHED", [SG_ST_FIN_WAIT_1] = "FIN_WAIT_1",        \
+		[SG_ST_FIN_WAIT_2] = "FIN_WAIT_2", [SG_ST_CLOSING] = "CLOSING",                \
+		[SG_ST_TIME_WAIT] = "TIME_WAIT", [SG_ST_CLOSE_WAIT] = "CLOSE_WAIT",            \
+		[SG_ST_LAST_ACK] = "LAST_ACK", [SG_ST_CLOSED] = "CLOSED",                      \
+	}
+
+/*
+ * The server's state from what the flow has seen (tcp-states.md):
+ *   no FIN                                   ESTABLISHED
+ *   client FIN only                          CLOSE_WAIT (server got FIN)
+ *   server FIN only                          FIN_WAIT_1, acked: FIN_WAIT_2
+ *   both, server's first (did not ack the    CLOSING, once its FIN is acked:
+ *     client's): simultaneous or server-first TIME_WAIT (also FIN+ACK in one)
+ *   both, client's first                     LAST_ACK, once acked: CLOSED
+ *   an in-window RST                         CLOSED
+ */
+static __always_inline enum sg_state sg_flow_state(__u32 f)
+{
+	if (f & SG_FLOW_RST)
+		return SG_ST_CLOSED;
+	if (!(f & SG_FLOW_S_FIN))
+		return f & SG_FLOW_C_FIN ? SG_ST_CLOSE_WAIT : SG_ST_ESTABLISHED;
+	if (!(f & SG_FLOW_C_FIN))
+		return f & SG_FLOW_S_FIN_ACKED ? SG_ST_FIN_WAIT_2 : SG_ST_FIN_WAIT_1;
+	if (f & SG_FLOW_S_FIN_FIRST)
+		return f & SG_FLOW_S_FIN_ACKED ? SG_ST_TIME_WAIT : SG_ST_CLOSING;
+	return f & SG_FLOW_S_FIN_ACKED ? SG_ST_CLOSED : SG_ST_LAST_ACK;
+}
 
 #endif /* SYNGUARD_ABI_H */

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The flow table from userspace: walk it, count states, sweep what expired. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "synguard.h"
+
+static const char *const state_names[SG_ST_MAX] = SG_STATE_NAMES_INIT;
+
+#define CLOSED_LINGER_NS (10ULL * 1000000000ULL) /* as bpf/conntrack.h */
+
+const char *sg_state_name(enum sg_state st)
+{
+	return st < SG_ST_MAX ? state_names[st] : "?";
+}
+
+/* The data path's clock: bpf_ktime_get_coarse_ns(). */
+uint64_t sg_flow_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int sg_flows_foreach(int fd, sg_flow_cb cb, void *arg)
+{
+	struct sg_flow_key key, next;
+	struct sg_flow val;
+	void *prev = NULL;
+	int err;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue; /* deleted meanwhile */
+		err = cb(&key, &val, arg);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+bool sg_flow_expired(const struct sg_flow *f, const struct sg_config *cfg, uint64_t now)
+{
+	uint64_t msl = (uint64_t)(cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * 1000000000ULL;
+	uint64_t last = f->last_in_ns > f->last_out_ns ? f->last_in_ns : f->last_out_ns;
+	enum sg_state st = sg_flow_state(f->flags);
+
+	return (st == SG_ST_TIME_WAIT && f->closed_ns && now - f->closed_ns > 2 * msl) ||
+	       (st == SG_ST_CLOSED && f->closed_ns && now - f->closed_ns > CLOSED_LINGER_NS) ||
+	       (cfg->idle_timeout_s && now - last > (uint64_t)cfg->idle_timeout_s * 1000000000ULL);
+}
+
+static int gauge_one(const struct sg_flow_key *k, const struct sg_flow *f, void *arg)
+{
+	struct sg_flow_gauges *g = arg;
+
+	(void)k;
+	g->per_state[sg_flow_state(f->flags)]++;
+	g->total++;
+	return 0;
+}
+
+int sg_flows_gauges(int fd, struct sg_flow_gauges *g)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	memset(g, 0, sizeof(*g));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	g->max = info.max_entries;
+	return sg_flows_foreach(fd, gauge_one, g);
+}
+
+struct sweep_arg {
+	const struct sg_config *cfg;
+	uint64_t now;
+	struct sg_flow_key *dead;
+	size_t n, cap;
+};
+
+static int sweep_one(const struct sg_flow_key *k, const struct sg_flow *f, void *arg)
+{
+	struct sweep_arg *a = arg;
+
+	if (!sg_flow_expired(f, a->cfg, a->now))
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256;
+		struct sg_flow_key *d = realloc(a->dead, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		a->dead = d;
+		a->cap = cap;
+	}
+	a->dead[a->n++] = *k;
+	return 0;
+}
+
+/* Deleting while walking would restart the walk: collect, then delete. */
+long sg_flows_sweep(int fd, const struct sg_config *cfg)
+{
+	struct sweep_arg a = { .cfg = cfg, .now = sg_flow_clock_ns() };
+	long deleted = 0;
+	int err = sg_flows_foreach(fd, sweep_one, &a);
+
+	for (size_t i = 0; !err && i < a.n; i++)
+		deleted += bpf_map_delete_elem(fd, &a.dead[i]) == 0;
+	free(a.dead);
+	return err ? err : deleted;
+}
