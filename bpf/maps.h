@@ -41,6 +41,15 @@ struct {
 	__type(value, struct sg_flow);
 } sg_flows SEC(".maps");
 
+/* Per CPU, by port % SG_LISTEN_CACHE_SLOTS: the last time a socket lookup
+ * found a listener on that port (bpf/synguard_xdp.bpf.c listener_known). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_LISTEN_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_listen_slot);
+} sg_listen_cache SEC(".maps");
+
 /* Counters, indexed by enum sg_counter; one slot per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -93,6 +93,18 @@ static __always_inline struct bpf_sock *lookup_sk(struct xdp_md *ctx, struct pac
 	return bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
+static __always_inline struct sg_listen_slot *listener_slot(__u16 port)
+{
+	__u32 i = port % SG_LISTEN_CACHE_SLOTS;
+
+	return bpf_map_lookup_elem(&sg_listen_cache, &i);
+}
+
+static __always_inline int listener_known(const struct sg_listen_slot *slot, __u16 port, __u64 now)
+{
+	return slot && slot->port_plus1 == (__u32)port + 1 && now - slot->seen_ns < SG_LISTEN_CACHE_NS;
+}
+
 /* IP and TCP headers copied to the stack, as the kernel cookie helpers want
  * them (they take lengths the verifier cannot tie to packet bounds). */
 struct hdr_copy {
@@ -184,9 +196,10 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	struct synack sa = {};
 	struct tcp_opts opts;
 	__u32 epoch, meta, tsval_hi = 0;
+	struct sg_listen_slot *slot;
+	struct bpf_sock *sk = NULL;
 	struct sg_flow_key key;
 	enum sg_counter bad;
-	struct bpf_sock *sk;
 	struct sg_flow *f;
 	__u16 mss_cap;
 	__u64 now, h;
@@ -217,17 +230,35 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	}
 
 	/* Nobody listening: let the kernel refuse (RST) as it would without
-	 * us. A SYN for a connection we do not track is the kernel's too. */
-	sk = lookup_sk(ctx, pkt, ports);
-	if (!sk)
-		return pass(SG_CNT_PASS_NO_LISTENER);
-	if (sk->state != BPF_TCP_LISTEN) {
-		bpf_sk_release(sk);
-		return pass(SG_CNT_PASS_EXISTING);
+	 * us. A SYN for a connection we do not track is the kernel's too.
+	 * The socket lookup is the SYN path's dearest step: a recent listener
+	 * hit on this port (per CPU) stands for it. XXX: for up to a second
+	 * after a listener closes, SYNs still get SYN-ACKs (the ACK then meets
+	 * a RST), and a SYN reusing an untracked TIME_WAIT tuple gets a cookie
+	 * the kernel will refuse (tracked ones are caught above). Legacy mode
+	 * needs the listener itself, so it always looks up. */
+	slot = listener_slot(bpf_ntohs(tcp->dest));
+	if (legacy_mode || !listener_known(slot, bpf_ntohs(tcp->dest), now)) {
+		sk = lookup_sk(ctx, pkt, ports);
+		if (!sk)
+			return pass(SG_CNT_PASS_NO_LISTENER);
+		if (sk->state != BPF_TCP_LISTEN) {
+			bpf_sk_release(sk);
+			return pass(SG_CNT_PASS_EXISTING);
+		}
+		if (slot) {
+			slot->port_plus1 = bpf_ntohs(tcp->dest) + 1;
+			slot->seen_ns = now;
+		}
+		if (!legacy_mode) {
+			bpf_sk_release(sk);
+			sk = NULL;
+		}
 	}
 
 	if (ratelimit_syn(pkt, cfg)) {
-		bpf_sk_release(sk);
+		if (sk)
+			bpf_sk_release(sk);
 		return drop(SG_CNT_DROP_RATE_LIMIT);
 	}
 
@@ -246,12 +277,13 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	sa.ttl = cfg->ttl;
 
 	if (legacy_mode) {
+		if (!sk)
+			return drop(SG_CNT_DROP_INTERNAL); /* cannot happen: looked up above */
 		err = legacy_synack(ctx, pkt, hlen, &opts, cfg, sk, &sa);
 		bpf_sk_release(sk);
 		if (err)
 			return pass(SG_CNT_PASS_NO_KERNEL_COOKIE);
 	} else {
-		bpf_sk_release(sk);
 		secret = secret_get();
 		if (!secret)
 			return drop(SG_CNT_DROP_NO_SECRET);

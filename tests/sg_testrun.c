@@ -243,6 +243,14 @@ static int handle(char *line)
 		cmd_flowput(tok + 1);
 	} else if (!strcmp(tok[0], "flowage") && n == 7) {
 		cmd_flowage(tok + 1);
+	} else if (!strcmp(tok[0], "listenclear")) {
+		int fd = bpf_map__fd(skel->maps.sg_listen_cache), ncpu = libbpf_num_possible_cpus();
+		struct sg_listen_slot *zeros = calloc(ncpu, sizeof(*zeros));
+
+		for (__u32 i = 0; zeros && i < SG_LISTEN_CACHE_SLOTS; i++)
+			bpf_map_update_elem(fd, &i, zeros, BPF_ANY);
+		free(zeros);
+		printf("ok\n");
 	} else if (!strcmp(tok[0], "flowclear")) {
 		struct sg_flow_key k;
 		int fd = bpf_map__fd(skel->maps.sg_flows);

@@ -307,6 +307,16 @@ _Static_assert(sizeof(struct sg_flow) == 72, "sg_flow layout");
 
 #define SG_DEFAULT_FLOW_TABLE_SIZE 262144
 
+/* Listener cache: a SYN to a port whose listener a lookup found within the
+ * last SG_LISTEN_CACHE_NS skips the socket lookup. */
+#define SG_LISTEN_CACHE_SLOTS 1024
+#define SG_LISTEN_CACHE_NS 1000000000ULL
+struct sg_listen_slot {
+	__u32 port_plus1;	/* 0: empty */
+	__u32 pad;
+	__u64 seen_ns;		/* monotonic coarse */
+};
+
 /* The TCP states (RFC 9293 3.3.2) of the server's side of a flow. */
 enum sg_state {
 	SG_ST_ESTABLISHED,
