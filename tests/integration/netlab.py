@@ -103,6 +103,14 @@ class Lab:
         self.procs.append(p)
         return p
 
+    def synguard_bg(self, *args):
+        """A long-running synguard command (e.g. `run`) in the server's
+        network namespace and the host's mount namespace (shared pins)."""
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{self.srv}", self.synguard, *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return p
+
     def peer(self, which, *args):
         """Run tests/integration/peer.py in a namespace, return its process."""
         return self.spawn(which, PY, os.path.join(HERE, "peer.py"), *args)

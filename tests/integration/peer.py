@@ -11,11 +11,25 @@
                                  accept, then echoes one line
   peer.py greet-client ADDR PORT DELAY  connects, waits DELAY s without
                                  sending, then sends a line; prints JSON
-  peer.py connect ADDR PORT COUNT TIMEOUT  COUNT sequential connects, each
+  peer.py connect ADDR PORT COUNT TIMEOUT [SPREAD]  COUNT sequential
+                                 connects (evenly over SPREAD seconds), each
                                  sending a request and reading the reply;
-                                 prints JSON {ok, failed, latencies}
+                                 prints JSON {ok, failed, p50, p99}
   peer.py refused ADDR PORT      one connect; prints JSON {error, seconds}
+  peer.py close-server PORT      per connection: reads "client\n" (client
+                                 closes first), "server\n" (server closes
+                                 first) or "both\n" (both at once), acts
+  peer.py close-client ADDR PORT WHO  one connection closed as WHO says;
+                                 prints JSON {local_port}
+  peer.py echo-server PORT       many concurrent connections, echoes bytes
+  peer.py many ADDR PORT N ROUNDS SECONDS  opens N connections, keeps them,
+                                 then ROUNDS ping-pongs on each, SECONDS apart;
+                                 prints JSON {opened, ok, failed}
+  peer.py stream ADDR PORT SECONDS  one long transfer (10 MB up, echoed
+                                 back) spread over SECONDS; prints JSON
+                                 {port} once connected, then JSON {ok}
 """
+import selectors
 import hashlib
 import json
 import random
@@ -125,9 +139,12 @@ def greet_client(addr, port, delay):
     print(json.dumps({"before_data": early, "after_data": (early.encode() + rest).decode()}))
 
 
-def connect_loop(addr, port, count, timeout):
+def connect_loop(addr, port, count, timeout, spread=0.0):
     ok, failed, lat = 0, 0, []
+    start = time.monotonic()
     for i in range(count):
+        if spread:  # pace the handshakes evenly over `spread` seconds
+            time.sleep(max(0.0, start + spread * i / count - time.monotonic()))
         t0 = time.monotonic()
         try:
             with socket.create_connection((addr, port), timeout=timeout) as s:
@@ -154,6 +171,115 @@ def refused(addr, port):
     print(json.dumps({"error": err, "seconds": time.monotonic() - t0}))
 
 
+def close_server(port):
+    ls = listener(port)
+    while True:
+        c, _ = ls.accept()
+        try:
+            who = recv_line(c).strip()
+            if who == b"server":
+                c.close()  # our FIN first: TIME_WAIT here
+                continue
+            if who == b"both":
+                c.shutdown(socket.SHUT_WR)
+            while c.recv(100):  # until the client's FIN
+                pass
+            c.close()
+        except (OSError, ConnectionError):
+            c.close()
+
+
+def close_client(addr, port, who):
+    s = socket.create_connection((addr, port), timeout=10)
+    port_ = s.getsockname()[1]
+    s.sendall(who.encode() + b"\n")
+    if who == "client":
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(100):
+            pass
+    elif who == "both":
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(100):
+            pass
+    else:
+        while s.recv(100):  # the server closes first
+            pass
+    s.close()
+    print(json.dumps({"local_port": port_}))
+
+
+def echo_server(port):
+    ls = listener(port)
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is ls:
+                try:
+                    c, _ = ls.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_READ)
+            else:
+                c = key.fileobj
+                try:
+                    data = c.recv(65536)
+                except (BlockingIOError, ConnectionError):
+                    data = None
+                if data:
+                    c.setblocking(True)  # echo it whole, then back to polling
+                    c.sendall(data)
+                    c.setblocking(False)
+                elif data == b"":
+                    sel.unregister(c)
+                    c.close()
+
+
+def many(addr, port, n, rounds, gap):
+    socks, failed, ok = [], 0, 0
+    for _ in range(n):
+        try:
+            socks.append(socket.create_connection((addr, port), timeout=5))
+        except OSError:
+            failed += 1
+    opened = len(socks)
+    for r in range(rounds):
+        time.sleep(gap)
+        for i, s in enumerate(socks):
+            msg = b"%d.%d\n" % (r, i)
+            try:
+                s.sendall(msg)
+                if recv_exact(s, len(msg)) == msg:
+                    ok += 1
+                else:
+                    failed += 1
+            except (OSError, ConnectionError):
+                failed += 1
+    for s in socks:
+        s.close()
+    print(json.dumps({"opened": opened, "ok": ok, "failed": failed}))
+
+
+def stream(addr, port, seconds):
+    n, chunk = 10 * 1024 * 1024, 64 * 1024
+    out = data(11, n)
+    s = socket.create_connection((addr, port), timeout=20)
+    print(json.dumps({"port": s.getsockname()[1]}), flush=True)
+    got = bytearray()
+    t_end = time.monotonic() + seconds
+    for off in range(0, n, chunk):
+        s.sendall(out[off:off + chunk])
+        while len(got) < off + chunk and len(got) < n:
+            got += s.recv(1 << 20)
+        time.sleep(max(0.0, (t_end - time.monotonic()) / max(1, (n - off) // chunk)))
+    while len(got) < n:
+        got += s.recv(1 << 20)
+    s.close()
+    print(json.dumps({"ok": bytes(got) == out}))
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "server":
@@ -165,8 +291,18 @@ if __name__ == "__main__":
     elif mode == "greet-client":
         greet_client(args[0], int(args[1]), float(args[2]))
     elif mode == "connect":
-        connect_loop(args[0], int(args[1]), int(args[2]), float(args[3]))
+        connect_loop(args[0], int(args[1]), int(args[2]), float(args[3]), float(args[4]) if len(args) > 4 else 0.0)
     elif mode == "refused":
         refused(args[0], int(args[1]))
+    elif mode == "close-server":
+        close_server(int(args[0]))
+    elif mode == "close-client":
+        close_client(args[0], int(args[1]), args[2])
+    elif mode == "echo-server":
+        echo_server(int(args[0]))
+    elif mode == "many":
+        many(args[0], int(args[1]), int(args[2]), int(args[3]), float(args[4]))
+    elif mode == "stream":
+        stream(args[0], int(args[1]), float(args[2]))
     else:
         sys.exit(f"unknown mode {mode}")
