@@ -25,6 +25,9 @@
   peer.py many ADDR PORT N ROUNDS SECONDS  opens N connections, keeps them,
                                  then ROUNDS ping-pongs on each, SECONDS apart;
                                  prints JSON {opened, ok, failed}
+  peer.py streams ADDR PORT N SIZE SECONDS  N concurrent transfers of SIZE
+                                 bytes each (echoed back, checked), spread
+                                 over SECONDS; prints JSON {ok, failed}
   peer.py stream ADDR PORT SECONDS  one long transfer (10 MB up, echoed
                                  back) spread over SECONDS; prints JSON
                                  {port} once connected, then JSON {ok}
@@ -262,6 +265,38 @@ def many(addr, port, n, rounds, gap):
     print(json.dumps({"opened": opened, "ok": ok, "failed": failed}))
 
 
+def one_stream(addr, port, size, seconds, seed, results):
+    try:
+        out = data(seed, size)
+        s = socket.create_connection((addr, port), timeout=30)
+        s.settimeout(30)
+        chunk = 16 * 1024
+        got = bytearray()
+        per = seconds / max(1, size // chunk)
+        for off in range(0, size, chunk):
+            s.sendall(out[off:off + chunk])
+            while len(got) < min(size, off + chunk):
+                got += s.recv(1 << 20)
+            time.sleep(per)
+        s.close()
+        results.append(bytes(got) == out)
+    except (OSError, ConnectionError):
+        results.append(False)
+
+
+def streams(addr, port, n, size, seconds):
+    import threading
+    results = []
+    threads = [threading.Thread(target=one_stream, args=(addr, port, size, seconds, i, results))
+               for i in range(n)]
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join()
+    print(json.dumps({"ok": results.count(True), "failed": results.count(False)}))
+
+
 def stream(addr, port, seconds):
     n, chunk = 10 * 1024 * 1024, 64 * 1024
     out = data(11, n)
@@ -302,6 +337,8 @@ if __name__ == "__main__":
         echo_server(int(args[0]))
     elif mode == "many":
         many(args[0], int(args[1]), int(args[2]), int(args[3]), float(args[4]))
+    elif mode == "streams":
+        streams(args[0], int(args[1]), int(args[2]), int(args[3]), float(args[4]))
     elif mode == "stream":
         stream(args[0], int(args[1]), float(args[2]))
     else:
