@@ -252,6 +252,9 @@ struct path {
 	uint8_t pkt[MAX_PKT];
 	size_t len;
 	unsigned int expect;	/* verdict every call must return */
+	unsigned int also_ok;	/* bitmask of further verdicts accepted (1 << verdict) */
+	int vary_src;		/* new IPv4 source address on every call (from `flow`) */
+	struct flow flow;
 	const char *rel_ref;	/* key of the selftest path to compare with */
 	double rel_target;	/* at most this ratio to it */
 	uint32_t *samples;	/* all rounds, in order */
@@ -483,7 +486,8 @@ static void usage(FILE *f)
 		"      --extra-prog NAME  SYN (and on an ACK built from its SYN-ACK)\n"
 		"      --extra-label TEXT label for the external object (default: its program name)\n"
 		"  -p, --paths LIST       time only these paths (comma-separated keys: syn4 syn6 ack badack\n"
-		"                         unprot nolisten est xsyn xack); zero and reflect are always timed\n"
+		"                         unprot nolisten est syn4new syn4rl syn4rlnew syn4rlins syn4rldrop xsyn\n"
+		"                         xack); zero and reflect are always timed\n"
 		"      --raw FILE         write every sample as CSV (path,round,ns) to FILE\n"
 		"      --live N           also run each path with BPF_F_TEST_XDP_LIVE_FRAMES, repeat N\n"
 		"                         (diagnostic: recycled frames keep the rewritten packet, see README)\n"
@@ -497,17 +501,37 @@ static void usage(FILE *f)
 		MAX_ROUNDS);
 }
 
+static int verdict_ok(const struct path *p, unsigned int v)
+{
+	return v == p->expect || (v < 32 && (p->also_ok >> v) & 1);
+}
+
+/* A SYN from the next source address (10.0.0.0/8, counting): each call is
+ * then a source the program has not seen, as in a spoofed flood. Rebuilt in
+ * userspace between calls, so it is not timed. */
+static void vary_source(struct path *p)
+{
+	static uint32_t n;
+
+	put32(p->flow.saddr, 0x0a000000u | (++n & 0xffffff));
+	p->len = build_syn(p->pkt, &p->flow);
+}
+
 /* Verify that a path takes the branch it is meant to; exit loudly if not. */
-static void check_verdict(const struct path *p)
+static void check_verdict(struct path *p)
 {
 	struct run_out r = {};
-	int err = run_once(p->fd, p->pkt, p->len, 1, &r);
+	int err;
+
+	if (p->vary_src)
+		vary_source(p);
+	err = run_once(p->fd, p->pkt, p->len, 1, &r);
 
 	if (err) {
 		fprintf(stderr, "sg_microbench: %s: BPF_PROG_TEST_RUN failed: %s\n", p->name, strerror(-err));
 		exit(1);
 	}
-	if (r.retval != p->expect) {
+	if (!verdict_ok(p, r.retval)) {
 		fprintf(stderr, "sg_microbench: %s: verdict %u (%s), expected %u (%s); the packet does not take the path "
 				"being timed\n", p->name, r.retval, verdict_name(r.retval), p->expect, verdict_name(p->expect));
 		dump_counters();
@@ -560,12 +584,12 @@ int main(int argc, char **argv)
 	double time_limit = 90;
 	const char *only = NULL, *raw_path = NULL, *extra_path = NULL, *extra_prog = NULL, *extra_label = NULL;
 	int netns = 1, opt;
-	struct synguard_xdp *sg;
+	struct synguard_xdp *sg, *sg_rl, *sg_rl_light, *sg_rl_drop;
 	struct bench_reflect *br;
 	struct sg_settings settings;
 	char msg[128];
 	struct flow f4 = { .sport = CLIENT_PORT, .dport = PROTECTED_PORT }, f6, f4u, f4n, f4e;
-	struct path paths[12];
+	struct path paths[20];
 	size_t npaths = 0, per_round, max_samples;
 	struct path *zero, *floor_p = NULL, *ack_valid, *ack_bad, *xsyn = NULL, *xack = NULL;
 	uint32_t *scratch;
@@ -632,6 +656,34 @@ int main(int argc, char **argv)
 	sg = sg_load(NULL);
 	if (!sg || sg_configure(sg, &settings))
 		return 1;
+	/* The same program three times more, with the per-source SYN-ACK
+	 * limit on (bpf/ratelimit.h), per /32:
+	 * - rate 2/s, burst 4e9: a source gets a bucket at its second SYN,
+	 *   and no path empties it (the exact path of a heavy source);
+	 * - rate 1000/s, burst 2000: a light prefix (under 1000 SYNs in its
+	 *   counter slot per second) is only counted (a spoofed flood);
+	 * - rate 1/s, burst 1: every source gets a bucket at once (the insert
+	 *   path), and a repeated source is dropped over its limit. */
+	{
+		struct sg_settings rl = settings;
+
+		rl.cfg.syn_rate = 2;
+		rl.cfg.syn_burst = 4000000000u;
+		rl.cfg.rate_prefix4 = 32;
+		sg_rl = sg_load(NULL);
+		if (!sg_rl || sg_configure(sg_rl, &rl))
+			return 1;
+		rl.cfg.syn_rate = 1000;
+		rl.cfg.syn_burst = 2000;
+		sg_rl_light = sg_load(NULL);
+		if (!sg_rl_light || sg_configure(sg_rl_light, &rl))
+			return 1;
+		rl.cfg.syn_rate = 1;
+		rl.cfg.syn_burst = 1;
+		sg_rl_drop = sg_load(NULL);
+		if (!sg_rl_drop || sg_configure(sg_rl_drop, &rl))
+			return 1;
+	}
 	stats_fd = bpf_map__fd(sg->maps.sg_stats);
 	br = bench_reflect__open_and_load();
 	if (!br) {
@@ -692,6 +744,34 @@ int main(int argc, char **argv)
 		p->len = build_syn(p->pkt, &f4n);
 		p = ADD("est", "established flow ACK -> pass", "-", 0, bpf_program__fd(sg->progs.synguard_xdp), 2);
 		p->len = build_ack(p->pkt, &f4e, 0x5000, 0x6000, 1);
+	}
+	{
+		/* The limiter's reference: the same SYN, new source each call, no limit. */
+		struct path *p = ADD("syn4new", "SYN IPv4, new source each -> SYN-ACK", "-", 0,
+				     bpf_program__fd(sg->progs.synguard_xdp), 3);
+
+		p->flow = f4;
+		p->vary_src = 1;
+		p->len = build_syn(p->pkt, &f4);
+		p = ADD("syn4rl", "SYN IPv4, rate limit on, source with a bucket -> SYN-ACK", "-", 0,
+			bpf_program__fd(sg_rl->progs.synguard_xdp), 3);
+		p->len = build_syn(p->pkt, &f4);
+		p = ADD("syn4rlnew", "SYN IPv4, rate limit on, new source each -> SYN-ACK", "-", 0,
+			bpf_program__fd(sg_rl_light->progs.synguard_xdp), 3);
+		p->flow = f4;
+		p->vary_src = 1;
+		p->len = build_syn(p->pkt, &f4);
+		p = ADD("syn4rlins", "SYN IPv4, rate limit on, new bucket each -> SYN-ACK", "-", 0,
+			bpf_program__fd(sg_rl_drop->progs.synguard_xdp), 3);
+		p->flow = f4;
+		p->vary_src = 1;
+		p->len = build_syn(p->pkt, &f4);
+		/* Over its limit: dropped, except the one SYN a second the bucket
+		 * earns back (accepted, and so timed, as well). */
+		p = ADD("syn4rldrop", "SYN IPv4 over its rate limit -> drop", "-", 0,
+			bpf_program__fd(sg_rl_drop->progs.synguard_xdp), 1);
+		p->also_ok = 1u << 3;
+		p->len = build_syn(p->pkt, &f4);
 	}
 	floor_p = ADD("reflect", "reflect floor (bench_reflect)", "~29", 0, bpf_program__fd(br->progs.bench_reflect), 3);
 	floor_p->len = build_syn(floor_p->pkt, &f4);
@@ -792,6 +872,8 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 2000; k++) {
 			struct run_out r = {};
 
+			if (paths[i].vary_src)
+				vary_source(&paths[i]);
 			run_once(paths[i].fd, paths[i].pkt, paths[i].len, 0, &r);
 		}
 
@@ -817,14 +899,18 @@ int main(int argc, char **argv)
 
 				for (size_t k = 0; k < chunk; k++) {
 					struct run_out r = {};
-					int err = run_once(p->fd, p->pkt, p->len, 0, &r);
+					int err;
+
+					if (p->vary_src)
+						vary_source(p);
+					err = run_once(p->fd, p->pkt, p->len, 0, &r);
 
 					if (err) {
 						fprintf(stderr, "sg_microbench: %s: BPF_PROG_TEST_RUN: %s\n", p->name,
 							strerror(-err));
 						return 1;
 					}
-					if (r.retval != p->expect) {
+					if (!verdict_ok(p, r.retval)) {
 						fprintf(stderr, "sg_microbench: %s: call returned %s, expected %s\n",
 							p->name, verdict_name(r.retval), verdict_name(p->expect));
 						dump_counters();
@@ -970,6 +1056,9 @@ int main(int argc, char **argv)
 	free(scratch);
 	bpf_object__close(extra_obj);
 	bench_reflect__destroy(br);
+	synguard_xdp__destroy(sg_rl_drop);
+	synguard_xdp__destroy(sg_rl_light);
+	synguard_xdp__destroy(sg_rl);
 	synguard_xdp__destroy(sg);
 	close(listen_fd);
 	return 0;

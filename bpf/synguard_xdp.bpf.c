@@ -483,9 +483,7 @@ static __always_inline int handle_segment(struct xdp_md *ctx, struct packet *pkt
 	return relearn_or_drop(ctx, pkt, ports, &key, &seg, 0, opts_ok ? SG_CNT_MAX : SG_CNT_DROP_BAD_TCP_OPT, now);
 }
 
-/* xdp.frags: multi-buffer frames too, so jumbo MTUs work on veth & co. */
-SEC("xdp.frags")
-int synguard_xdp(struct xdp_md *ctx)
+static __always_inline int xdp_main(struct xdp_md *ctx)
 {
 	void *data, *end;
 	struct packet pkt;
@@ -542,4 +540,22 @@ int synguard_xdp(struct xdp_md *ctx)
 	/* A RST never completes a handshake (Linux's cookie check ignores
 	 * them too): handle_segment judges it by the flow's window. */
 	return handle_segment(ctx, &pkt, tcp, hlen, cfg);
+}
+
+/*
+ * Two entry points, one program: the loader loads one of them.
+ * xdp.frags takes multi-buffer frames too, so jumbo MTUs work on veth & co;
+ * plain xdp is for generic (skb) mode, where on Linux 6.18 the metadata of
+ * an xdp.frags program does not reach the TC stage.
+ */
+SEC("xdp.frags")
+int synguard_xdp(struct xdp_md *ctx)
+{
+	return xdp_main(ctx);
+}
+
+SEC("xdp")
+int synguard_xdp_nf(struct xdp_md *ctx)
+{
+	return xdp_main(ctx);
 }

@@ -283,7 +283,7 @@ touch "$TMP/flood.go"
 lab_spawn "$LAB_CLI_NS" "$TMP/client.log" $PY "$TMP/client.py" "$LAB_SRV_IP4" "$LAB_SRV_IP6" \
 	"$DURATION" "$TMP/client.status"
 CLIENT_PID=$LAB_LAST_PID
-$PY "$TMP/monitor.py" nsenter --net="/run/netns/$LAB_SRV_NS" "$LAB_SYNGUARD" stats "$LAB_SRV_IF" --json \
+$PY "$TMP/monitor.py" nsenter --net="/run/netns/$LAB_SRV_NS" "$LAB_SYNGUARD" stats "$LAB_SRV_IF" --json --interval 0 \
 	"$DURATION" "$TMP/client.status"
 wait "$FLOOD_PID" "$CLIENT_PID" 2>/dev/null || true
 

@@ -9,7 +9,7 @@ set -euo pipefail
 # Build: compilers, BPF toolchain, libbpf.
 BUILD_PKGS=(cmake make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev)
 # Lab, tests and demo: namespaces, packet crafting, traffic generators.
-RUN_PKGS=(iproute2 ethtool python3 python3-scapy hping3 netsniff-ng curl procps util-linux)
+RUN_PKGS=(iproute2 ethtool python3 python3-scapy hping3 netsniff-ng curl procps util-linux nftables)
 # One of these provides a netcat; ncat is installed when neither is.
 NETCAT_ALTERNATIVES=(ncat netcat-openbsd)
 

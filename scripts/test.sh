@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 JOBS=$(nproc)
-ASAN_TESTS='^(cookie_unit|cli|xdp_fixtures)$'
+ASAN_TESTS='^(cookie_unit|cli|cli_units|xdp_fixtures|flow_fixtures)$'
 LOGDIR=$(mktemp -d /tmp/synguard-test.XXXXXX)
 trap 'rm -rf "$LOGDIR"' EXIT
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The flow table from userspace: walk it, count states, sweep what expired. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,76 @@ long sg_flows_sweep(int fd, const struct sg_config *cfg)
 		deleted += bpf_map_delete_elem(fd, &a.dead[i]) == 0;
 	free(a.dead);
 	return err ? err : deleted;
+}
+
+/*
+ * Read one line of /proc/net/tcp{,6}: the addresses are the raw words of
+ * the socket (as they sit in memory), the ports host order; `when` is what
+ * is left of the socket's timer, in USER_HZ (100 per second).
+ */
+static int parse_proc_tcp_line(const char *line, bool v6, struct sg_flow_key *k, unsigned int *state,
+			       unsigned long *when)
+{
+	char local[40], remote[40];
+	unsigned int lport, rport, timer;
+	__u32 *la = k->saddr, *ra = k->caddr;
+
+	if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*x:%*x %x:%lx", local, &lport, remote,
+		   &rport, state, &timer, when) != 7)
+		return -1;
+	memset(k, 0, sizeof(*k));
+	k->ipv6 = v6;
+	for (int i = 0; i < (v6 ? 4 : 1); i++) {
+		if (sscanf(local + 8 * i, "%8x", &la[i]) != 1 || sscanf(remote + 8 * i, "%8x", &ra[i]) != 1)
+			return -1;
+	}
+	/* A dual-stack socket's IPv4 peers show as ::ffff:a.b.c.d: the data
+	 * path sees them as IPv4. */
+	if (v6 && !la[0] && !la[1] && la[2] == htonl(0xffff) && !ra[0] && !ra[1] && ra[2] == htonl(0xffff)) {
+		la[0] = la[3];
+		ra[0] = ra[3];
+		la[1] = la[2] = la[3] = ra[1] = ra[2] = ra[3] = 0;
+		k->ipv6 = 0;
+	}
+	k->sport = htons(lport); /* the server: this host's socket */
+	k->cport = htons(rport);
+	return 0;
+}
+
+long sg_flows_learn_time_wait(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	uint64_t now = sg_flow_clock_ns(), tw_ns = 2ULL * (cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * 1000000000ULL;
+	long learned = 0;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		FILE *f = fopen(files[v6], "r");
+		char line[512];
+
+		if (!f)
+			continue; /* no IPv6 here */
+		while (fgets(line, sizeof(line), f)) {
+			struct sg_flow_key k;
+			struct sg_flow fl = { .origin = SG_ORIGIN_RELEARNED, .c_wscale = SG_WSCALE_UNKNOWN,
+					      .s_wscale = SG_WSCALE_UNKNOWN };
+			unsigned int state;
+			unsigned long when;
+			uint64_t left;
+			__u16 port;
+
+			if (parse_proc_tcp_line(line, v6, &k, &state, &when) || state != 6 /* TIME_WAIT */)
+				continue;
+			port = ntohs(k.sport);
+			if (!(ports[port / 64] >> (port % 64) & 1))
+				continue;
+			/* Ours ends with the kernel's (or at 2 * MSL if sooner). */
+			left = (uint64_t)when * 10000000ULL;
+			fl.flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED | SG_FLOW_C_FIN;
+			fl.created_ns = fl.last_in_ns = now;
+			fl.closed_ns = now - (left < tw_ns ? tw_ns - left : 0);
+			learned += bpf_map_update_elem(flows_fd, &k, &fl, BPF_NOEXIST) == 0;
+		}
+		fclose(f);
+	}
+	return learned;
 }

@@ -26,10 +26,27 @@
 #endif
 
 static __u32 flow_table_size = SG_DEFAULT_FLOW_TABLE_SIZE;
+static bool xdp_frags = true;
 
 void sg_set_flow_table_size(__u32 entries)
 {
 	flow_table_size = entries;
+}
+
+void sg_set_xdp_frags(bool on)
+{
+	xdp_frags = on;
+}
+
+/* The XDP entry point in use (bpf/synguard_xdp.bpf.c: two of them). */
+static struct bpf_program *xdp_prog(struct synguard_xdp *skel)
+{
+	return xdp_frags ? skel->progs.synguard_xdp : skel->progs.synguard_xdp_nf;
+}
+
+int sg_xdp_prog_fd(struct synguard_xdp *skel)
+{
+	return bpf_program__fd(xdp_prog(skel));
 }
 
 /* The kernel's own choice of receive window scale for this host's buffers
@@ -141,6 +158,8 @@ struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode)
 		return NULL;
 	}
 	skel->rodata->legacy_mode = mode == SG_HANDOFF_LEGACY;
+	bpf_program__set_autoload(skel->progs.synguard_xdp, xdp_frags);
+	bpf_program__set_autoload(skel->progs.synguard_xdp_nf, !xdp_frags);
 	if (bpf_map__set_max_entries(skel->maps.sg_flows, flow_table_size)) {
 		sg_err("cannot size the flow table to %u entries", flow_table_size);
 		goto fail;
@@ -308,9 +327,28 @@ static int attach_egress(struct synguard_xdp *xdp, const char *ifname, const cha
 	return err;
 }
 
+/* Connections that predate this attach and sit in TIME_WAIT: tell the flow
+ * table, so SYNs reusing their tuples go to the kernel (bpf/synguard_xdp.bpf.c
+ * handle_syn). Established ones are learned on their next segment. */
+static void learn_time_wait(struct synguard_xdp *skel)
+{
+	uint64_t *ports = calloc(SG_PORT_WORDS, sizeof(*ports));
+	struct sg_config cfg;
+	__u32 zero = 0;
+
+	if (!ports)
+		return;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_config), &zero, &cfg) == 0) {
+		for (__u32 i = 0; i < SG_PORT_WORDS; i++)
+			bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_ports), &i, &ports[i]);
+		sg_flows_learn_time_wait(bpf_map__fd(skel->maps.sg_flows), ports, &cfg);
+	}
+	free(ports);
+}
+
 int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir, __u32 xdp_flags)
 {
-	int ifindex = if_nametoindex(ifname), prog_fd = bpf_program__fd(skel->progs.synguard_xdp);
+	int ifindex = if_nametoindex(ifname), prog_fd = sg_xdp_prog_fd(skel);
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
 	char link_path[PATH_MAX];
 	int fd, err;
@@ -332,6 +370,7 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 			sg_err("cannot replace the program on %s: %s", ifname, strerror(-err));
 		return err ? -1 : 0;
 	}
+	learn_time_wait(skel);
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;

@@ -70,6 +70,10 @@ struct sg_flow_gauges {
 int sg_flows_gauges(int fd, struct sg_flow_gauges *g);
 /* Deletes expired entries; returns how many, or -errno. */
 long sg_flows_sweep(int fd, const struct sg_config *cfg);
+/* Enters the kernel's TIME_WAIT sockets on protected ports (this network
+ * namespace) into the table, so a SYN reusing such a tuple reaches the
+ * kernel even when the table is new. Returns how many were learned. */
+long sg_flows_learn_time_wait(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg);
 
 /* ---- loader.c ---- */
 struct sg_settings {
@@ -85,6 +89,10 @@ struct synguard_xdp *sg_load(const char *pin_dir);
 struct synguard_xdp *sg_load_mode(const char *pin_dir, enum sg_handoff mode);
 /* Flow table entries for the next load (default SG_DEFAULT_FLOW_TABLE_SIZE). */
 void sg_set_flow_table_size(__u32 entries);
+/* Multi-buffer XDP entry (default) or plain, for generic mode. */
+void sg_set_xdp_frags(bool on);
+/* The loaded XDP entry point (tests run it through BPF_PROG_TEST_RUN). */
+int sg_xdp_prog_fd(struct synguard_xdp *skel);
 /* Load the TC hand-off (ingress) / flow tracking (egress) object sharing
  * the XDP object's maps. */
 struct synguard_tc *sg_load_tc(struct synguard_xdp *xdp);

@@ -94,7 +94,7 @@ class Lab:
 
     def stats(self):
         import json
-        out = self.synguard_cmd("stats", self.srv_if, "--json").stdout
+        out = self.synguard_cmd("stats", self.srv_if, "--json", "--interval", "0").stdout
         return json.loads(out)["interfaces"][0]["counters"]
 
     def spawn(self, which, *cmd):

@@ -56,7 +56,7 @@ check() {
 }
 
 # counters FILE: synguard stats --json of the lab interface into FILE.
-counters() { lab_synguard stats "$LAB_SRV_IF" --json >"$1"; }
+counters() { lab_synguard stats "$LAB_SRV_IF" --json --interval 0 >"$1"; }
 # delta BEFORE AFTER NAME: how much counter NAME grew.
 delta() {
 	$PY - "$@" <<'PY'

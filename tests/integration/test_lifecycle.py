@@ -74,6 +74,33 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(st["drop_oos_ack"] + st["drop_oos_data"] + st["drop_oos_rst"], 0,
                          "a live flow's segment was dropped as out of state")
 
+    def test_time_wait_from_before_the_attach(self):
+        # 200 client ports only: the second round of connections reuses
+        # tuples the server still holds in TIME_WAIT (it closes first) from
+        # before synguard was attached. attach learns those from the socket
+        # table, so the reusing SYNs reach the kernel and none fails.
+        self.lab.sysctl("cli", ip_local_port_range="40000 40199")
+        try:
+            p = self.lab.peer("cli", "connect", Lab.SRV4, str(DATA_PORT), "200", "3")
+            self.assertEqual(json.loads(p.communicate(timeout=60)[0])["failed"], 0)
+            kernel_tw = sum(1 for f in ("/proc/net/tcp", "/proc/net/tcp6")
+                            for line in run(["ip", "netns", "exec", self.lab.srv, "cat", f]).stdout.splitlines()[1:]
+                            if line.split()[3] == "06")
+            self.attach()
+            tw = [f for f in json.loads(self.lab.synguard_cmd("conns", self.lab.srv_if, "--json").stdout)
+                  ["interfaces"][0]["flows"] if f["state"] == "TIME_WAIT" and f["origin"] == "relearned"]
+            self.assertGreater(kernel_tw, 50, "the server closed too few connections first: nothing to test")
+            self.assertEqual(len(tw), kernel_tw, "attach did not learn the kernel's TIME_WAIT sockets")
+            p = self.lab.peer("cli", "connect", Lab.SRV4, str(DATA_PORT), "200", "3")
+            r = json.loads(p.communicate(timeout=120)[0])
+            st = self.lab.stats()
+            print(f"\n  learned {len(tw)} TIME_WAIT; reuse round {r['ok']} ok / {r['failed']} failed; "
+                  f"SYNs to the kernel {st['pass_syn_tracked']}", file=sys.stderr)
+            self.assertEqual(r["failed"], 0, "a SYN reusing a TIME_WAIT tuple from before the attach failed")
+            self.assertGreater(st["pass_syn_tracked"], 100)
+        finally:
+            self.lab.sysctl("cli", ip_local_port_range="32768 60999")
+
     def test_run_killed_with_sigkill_keeps_protection(self):
         self.attach()
         runner = self.lab.synguard_bg("run", self.lab.srv_if, "--report", "0")
