@@ -63,6 +63,7 @@ struct reading {
 	char (*names)[IF_NAMESIZE];
 	int n;
 	uint64_t (*c)[SG_CNT_MAX];
+	struct sg_flow_gauges *g;	/* the flow table by state */
 	bool *ok;
 	double t;
 };
@@ -70,6 +71,7 @@ struct reading {
 static void reading_free(struct reading *r)
 {
 	free(r->c);
+	free(r->g);
 	free(r->ok);
 	memset(r, 0, sizeof(*r));
 }
@@ -94,6 +96,12 @@ static int read_all(struct reading *r, bool quiet)
 		}
 		err = sg_stats_read(fd, r->c[i]);
 		close(fd);
+		snprintf(path, sizeof(path), "%s/%s/sg_flows", SG_PIN_ROOT, r->names[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || sg_flows_gauges(fd, &r->g[i]))
+			memset(&r->g[i], 0, sizeof(r->g[i]));
+		if (fd >= 0)
+			close(fd);
 		if (err) {
 			if (!quiet)
 				sg_err("cannot read the counters of %s: %s", r->names[i], strerror(-err));
@@ -110,8 +118,9 @@ static int reading_alloc(struct reading *r, char (*names)[IF_NAMESIZE], int n)
 	r->names = names;
 	r->n = n;
 	r->c = calloc(n ? n : 1, sizeof(*r->c));
+	r->g = calloc(n ? n : 1, sizeof(*r->g));
 	r->ok = calloc(n ? n : 1, sizeof(*r->ok));
-	return r->c && r->ok ? 0 : -ENOMEM;
+	return r->c && r->g && r->ok ? 0 : -ENOMEM;
 }
 
 static void print(const struct reading *now, const struct reading *before, bool json, bool compact,
@@ -143,9 +152,9 @@ static void print(const struct reading *now, const struct reading *before, bool 
 		if (json) {
 			if (!first)
 				putchar(',');
-			sg_stats_print_json_rates(stdout, now->names[i], now->c[i], prev, dt);
+			sg_stats_print_json_rates(stdout, now->names[i], now->c[i], prev, dt, &now->g[i]);
 		} else {
-			sg_stats_print_table(stdout, now->names[i], now->c[i], prev, dt, compact);
+			sg_stats_print_table(stdout, now->names[i], now->c[i], prev, dt, compact, &now->g[i]);
 		}
 		first = false;
 	}
@@ -273,7 +282,7 @@ static int run_stats(int argc, char **argv)
 				goto out;
 			}
 			m = sg_map_usage_read(names[0], &maps);
-			mi = (struct sg_metrics_iface){ names[0], r.c[0], maps, m > 0 ? m : 0 };
+			mi = (struct sg_metrics_iface){ names[0], r.c[0], maps, m > 0 ? m : 0, &r.g[0] };
 			ret = sg_metrics_render(stdout, &mi, 1) ? EXIT_RUNTIME : EXIT_OK;
 			free(maps);
 			reading_free(&r);

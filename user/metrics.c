@@ -113,6 +113,16 @@ int sg_metrics_render(FILE *f, const struct sg_metrics_iface *ifs, size_t n)
 			fprintf(f, "\"} %llu\n", (unsigned long long)ifs[i].counters[c]);
 		}
 	}
+	fprintf(f, "# HELP synguard_flows Tracked connections by the server side's TCP state.\n"
+		   "# TYPE synguard_flows gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		for (int st = 0; ifs[i].flows && st < SG_ST_MAX; st++) {
+			fprintf(f, "synguard_flows{interface=\"");
+			label(f, ifs[i].ifname);
+			fprintf(f, "\",state=\"%s\"} %llu\n", sg_state_name(st),
+				(unsigned long long)ifs[i].flows->per_state[st]);
+		}
+	}
 	for (int g = 0; g < 2; g++) {
 		const char *metric = g ? "synguard_map_max_entries" : "synguard_map_entries";
 
@@ -138,6 +148,7 @@ int sg_metrics_render_pinned(FILE *f, void *arg)
 	struct sg_metrics_iface *ifs = NULL;
 	uint64_t (*counters)[SG_CNT_MAX] = NULL;
 	struct sg_map_usage **maps = NULL;
+	struct sg_flow_gauges *gauges = NULL;
 	int n, got = 0, ret = -1;
 
 	if (arg) {
@@ -159,7 +170,8 @@ int sg_metrics_render_pinned(FILE *f, void *arg)
 		ifs = calloc(n, sizeof(*ifs));
 		counters = calloc(n, sizeof(*counters));
 		maps = calloc(n, sizeof(*maps));
-		if (!ifs || !counters || !maps)
+		gauges = calloc(n, sizeof(*gauges));
+		if (!ifs || !counters || !maps || !gauges)
 			goto out;
 	}
 	for (int i = 0; i < n; i++) {
@@ -176,7 +188,12 @@ int sg_metrics_render_pinned(FILE *f, void *arg)
 		}
 		close(fd);
 		m = sg_map_usage_read(names[i], &maps[got]);
-		ifs[got] = (struct sg_metrics_iface){ names[i], counters[got], maps[got], m > 0 ? m : 0 };
+		snprintf(path, sizeof(path), "%s/%s/sg_flows", SG_PIN_ROOT, names[i]);
+		fd = bpf_obj_get(path);
+		ifs[got] = (struct sg_metrics_iface){ names[i], counters[got], maps[got], m > 0 ? m : 0,
+						      fd >= 0 && !sg_flows_gauges(fd, &gauges[got]) ? &gauges[got] : NULL };
+		if (fd >= 0)
+			close(fd);
 		got++;
 	}
 	ret = sg_metrics_render(f, ifs, got);
@@ -184,6 +201,7 @@ out:
 	for (int i = 0; maps && i < n; i++)
 		free(maps[i]);
 	free(maps);
+	free(gauges);
 	free(counters);
 	free(ifs);
 	sg_names_free(names);

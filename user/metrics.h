@@ -49,10 +49,10 @@ double sg_stats_rate(uint64_t now, uint64_t before, double dt);
 /* Text table of one interface: every counter, its total and, with before
  * != NULL, its rate. compact: only counters that are non-zero or moving. */
 void sg_stats_print_table(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX],
-			  const uint64_t *before, double dt, bool compact);
+			  const uint64_t *before, double dt, bool compact, const struct sg_flow_gauges *g);
 /* One interface as JSON: {"ifname":..,"counters":{..}[,"rates":{..}]}. */
 void sg_stats_print_json_rates(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX],
-			       const uint64_t *before, double dt);
+			       const uint64_t *before, double dt, const struct sg_flow_gauges *g);
 /* Interfaces with pins (directory names under SG_PIN_ROOT), sorted. Returns
  * the count (names in *out, free with sg_names_free), or -errno. */
 int sg_pinned_ifaces(char (**out)[IF_NAMESIZE]);
@@ -82,6 +82,7 @@ struct sg_metrics_iface {
 	const uint64_t *counters;		/* SG_CNT_MAX values */
 	const struct sg_map_usage *maps;	/* may be NULL */
 	size_t n_maps;
+	const struct sg_flow_gauges *flows;	/* the flow table by state; may be NULL */
 };
 
 /*

@@ -43,12 +43,12 @@ int sg_stats_read(int map_fd, uint64_t out[SG_CNT_MAX])
 
 void sg_stats_print_text(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX])
 {
-	sg_stats_print_table(f, ifname, c, NULL, 0, false);
+	sg_stats_print_table(f, ifname, c, NULL, 0, false, NULL);
 }
 
 void sg_stats_print_json(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX])
 {
-	sg_stats_print_json_rates(f, ifname, c, NULL, 0);
+	sg_stats_print_json_rates(f, ifname, c, NULL, 0, NULL);
 }
 
 double sg_monotonic_s(void)
@@ -65,7 +65,7 @@ double sg_stats_rate(uint64_t now, uint64_t before, double dt)
 }
 
 void sg_stats_print_table(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX],
-			  const uint64_t *before, double dt, bool compact)
+			  const uint64_t *before, double dt, bool compact, const struct sg_flow_gauges *g)
 {
 	bool any = false;
 
@@ -84,10 +84,17 @@ void sg_stats_print_table(FILE *f, const char *ifname, const uint64_t c[SG_CNT_M
 	}
 	if (!any)
 		fprintf(f, "  (all counters are zero)\n");
+	if (g) {
+		fprintf(f, "  flows: %llu of %llu entries", (unsigned long long)g->total, (unsigned long long)g->max);
+		for (int st = 0; st < SG_ST_MAX; st++)
+			if (g->per_state[st] || !compact)
+				fprintf(f, " %s=%llu", sg_state_name(st), (unsigned long long)g->per_state[st]);
+		fputc('\n', f);
+	}
 }
 
 void sg_stats_print_json_rates(FILE *f, const char *ifname, const uint64_t c[SG_CNT_MAX],
-			       const uint64_t *before, double dt)
+			       const uint64_t *before, double dt, const struct sg_flow_gauges *g)
 {
 	fprintf(f, "{\"ifname\":\"%s\",\"counters\":{", ifname);
 	for (int i = 0; i < SG_CNT_MAX; i++)
@@ -99,6 +106,14 @@ void sg_stats_print_json_rates(FILE *f, const char *ifname, const uint64_t c[SG_
 			fprintf(f, "%s\"%s\":%.3f", i ? "," : "", sg_counter_names[i],
 				sg_stats_rate(c[i], before[i], dt));
 		fputc('}', f);
+	}
+	if (g) {
+		fprintf(f, ",\"flows\":{\"total\":%llu,\"max\":%llu,\"states\":{", (unsigned long long)g->total,
+			(unsigned long long)g->max);
+		for (int st = 0; st < SG_ST_MAX; st++)
+			fprintf(f, "%s\"%s\":%llu", st ? "," : "", sg_state_name(st),
+				(unsigned long long)g->per_state[st]);
+		fprintf(f, "}}");
 	}
 	fputc('}', f);
 }

@@ -305,10 +305,13 @@ if out_has "^$IF:"; then pass "stats (all interfaces): lists $IF"; else fail "st
 # ---- stats: rates, JSON fields, watch, Prometheus ----
 run in_ns "$SG" stats "$IF" --json --interval 0.2
 if rc_is 0 && jcheck 'set(d) >= {"timestamp", "interval_s", "interfaces"} and d["interval_s"] > 0.1 and
-	all(set(i) == {"ifname", "counters", "rates"} and set(i["counters"]) == set(i["rates"]) and
-	    {"synack_sent", "cookie_valid", "drop_denied", "pass_allowed"} <= set(i["counters"])
+	all(set(i) == {"ifname", "counters", "rates", "flows"} and set(i["counters"]) == set(i["rates"]) and
+	    {"synack_sent", "cookie_valid", "drop_denied", "pass_allowed"} <= set(i["counters"]) and
+	    set(i["flows"]) == {"total", "max", "states"} and
+	    set(i["flows"]["states"]) == {"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSING", "TIME_WAIT",
+	                                  "CLOSE_WAIT", "LAST_ACK", "CLOSED"}
 	    for i in d["interfaces"])'; then
-	pass "stats --json: timestamp, interval_s, interfaces[].{ifname,counters,rates}, same names"
+	pass "stats --json: timestamp, interval_s, interfaces[].{ifname,counters,rates,flows}, same names"
 else
 	fail "stats --json: expected the documented fields"
 fi

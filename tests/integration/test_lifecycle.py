@@ -101,6 +101,70 @@ class Lifecycle(unittest.TestCase):
         finally:
             self.lab.sysctl("cli", ip_local_port_range="32768 60999")
 
+    def test_metrics_scraped_match_stats(self):
+        self.attach()
+        runner = self.lab.synguard_bg("run", self.lab.srv_if, "--report", "0", "--metrics", "127.0.0.1:9477")
+        try:
+            p = self.lab.peer("cli", "connect", Lab.SRV4, str(DATA_PORT), "20", "3")
+            self.assertEqual(json.loads(p.communicate(timeout=60)[0])["failed"], 0)
+            time.sleep(0.3)  # quiet: both readings see the same totals
+            text = run(["ip", "netns", "exec", self.lab.srv, "curl", "-sf", "--max-time", "5",
+                        "http://127.0.0.1:9477/metrics"]).stdout
+            stats = json.loads(self.lab.synguard_cmd("stats", self.lab.srv_if, "--json", "--interval", "0")
+                               .stdout)["interfaces"][0]
+        finally:
+            self.lab.stop(runner)
+        scraped, flows = {}, {}
+        for line in text.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            name, value = line.rsplit(" ", 1)
+            if name.startswith("synguard_flows{"):
+                flows[name.split('state="')[1].split('"')[0]] = int(value)
+            elif name.endswith(f'_total{{interface="{self.lab.srv_if}"}}'):
+                scraped[name[len("synguard_"):-len(f'_total{{interface="{self.lab.srv_if}"}}')]] = int(value)
+        self.assertEqual(scraped, stats["counters"], "metrics differ from stats --json")
+        self.assertEqual(flows, stats["flows"]["states"])
+        self.assertGreaterEqual(scraped["handoff_ok"], 20)
+
+    def test_run_reloads_config_on_sighup(self):
+        conf = os.path.join(self.lab.tmpdir("conf"), "synguard.conf")
+        with open(conf, "w") as f:
+            f.write(f"interface = {self.lab.srv_if}\nports = {DATA_PORT}\nmetrics = off\n")
+        runner = self.lab.synguard_bg("run", "--config", conf, "--report", "0")
+        try:
+            deadline = time.time() + 10
+            while not os.path.isdir(f"/sys/fs/bpf/synguard/{self.lab.srv_if}") and time.time() < deadline:
+                time.sleep(0.1)
+            self.lab.attached = True
+            before = self.lab.stats()
+            p = self.lab.peer("cli", "connect", Lab.SRV4, str(ECHO_PORT), "3", "3")
+            p.communicate(timeout=30)
+            self.assertEqual(self.lab.stats()["synack_sent"], before["synack_sent"], "echo port not yet protected")
+            with open(conf, "w") as f:
+                f.write(f"interface = {self.lab.srv_if}\nports = {DATA_PORT},{ECHO_PORT}\nmetrics = off\n")
+            runner.send_signal(signal.SIGHUP)
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                status = json.loads(self.lab.synguard_cmd("status", self.lab.srv_if, "--json").stdout)
+                if str(ECHO_PORT) in json.dumps(status):
+                    break
+                time.sleep(0.1)
+            before = self.lab.stats()
+            p = self.lab.peer("cli", "connect", Lab.SRV4, str(ECHO_PORT), "3", "3")
+            p.communicate(timeout=30)
+            self.assertGreaterEqual(self.lab.stats()["synack_sent"] - before["synack_sent"], 3,
+                                    "SIGHUP did not apply the new ports")
+            # A broken file is refused and the configuration stays.
+            with open(conf, "w") as f:
+                f.write("interface = \nports = 99999\n")
+            runner.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            self.assertIsNone(runner.poll(), "run died on a bad config file")
+        finally:
+            self.lab.stop(runner)
+        self.assertIn("keeping the configuration in force", runner.stderr.read())
+
     def test_run_killed_with_sigkill_keeps_protection(self):
         self.attach()
         runner = self.lab.synguard_bg("run", self.lab.srv_if, "--report", "0")
