@@ -3,7 +3,8 @@
 #
 # The whole test suite, as root on Debian 12:
 #   1. install missing dependencies (scripts/install-deps.sh);
-#   2. build build/ (RelWithDebInfo) and run every ctest test there;
+#   2. build build/ (RelWithDebInfo) and run every ctest test there but the
+#      ones labelled `long` (ctest -L long runs those: 10^7-frame fuzzing &c.);
 #   3. build build-asan/ (-DSYNGUARD_SANITIZE=ON: ASan + UBSan) and run the
 #      userspace-heavy tests there (cookie_unit, cli, xdp_fixtures).
 # Exits non-zero if any build or test fails. The last line is a ctest-style
@@ -74,7 +75,7 @@ run_ctest() {
 }
 
 build build
-run_ctest build
+run_ctest build -LE long
 build build-asan -DSYNGUARD_SANITIZE=ON
 run_ctest build-asan -R "$ASAN_TESTS"
 
