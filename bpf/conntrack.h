@@ -115,14 +115,16 @@ static __always_inline int flow_from_client(struct sg_flow *f, const struct segm
 	__u32 end = seg_end(s);
 
 	if (s->flags & TCP_RST) {
-		if (!rst_in_window(s->seq, f->c_next, f->s_win, f->s_wscale))
+		/* c_next 0: learned at attach and not heard from yet, nothing
+		 * to judge the RST by: believe it. */
+		if (f->c_next && !rst_in_window(s->seq, f->c_next, f->s_win, f->s_wscale))
 			return -1;
 		flow_set(f, SG_FLOW_RST);
 		flow_mark_closed(f, now);
 		return 0;
 	}
 	/* Every segment: where the client is, its window, when it spoke. */
-	if (seq_after(end, f->c_next))
+	if (seq_after(end, f->c_next) || !f->c_next)
 		f->c_next = end;
 	f->c_win = (__u32)s->window << (f->c_wscale > 14 ? 14 : f->c_wscale);
 	f->last_in_ns = now;
@@ -193,36 +195,6 @@ static __always_inline int flow_create(const struct sg_flow_key *k, __u8 origin,
 	}
 	count(origin == SG_ORIGIN_RELEARNED ? SG_CNT_FLOW_RELEARNED : SG_CNT_FLOW_CREATED);
 	return 0;
-}
-
-/* Flags that put a re-learned connection in the kernel socket's state. */
-static __always_inline int flow_flags_for_sk_state(int state, __u32 *flags)
-{
-	switch (state) {
-	case BPF_TCP_ESTABLISHED:
-		*flags = 0;
-		return 0;
-	case BPF_TCP_CLOSE_WAIT:
-		*flags = SG_FLOW_C_FIN;
-		return 0;
-	case BPF_TCP_FIN_WAIT1:
-		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST;
-		return 0;
-	case BPF_TCP_FIN_WAIT2:
-		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED;
-		return 0;
-	case BPF_TCP_CLOSING:
-		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_C_FIN;
-		return 0;
-	case BPF_TCP_LAST_ACK:
-		*flags = SG_FLOW_C_FIN | SG_FLOW_S_FIN;
-		return 0;
-	case BPF_TCP_TIME_WAIT:
-		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED | SG_FLOW_C_FIN;
-		return 0;
-	default:
-		return -1; /* listener, request socket, closed: not a connection */
-	}
 }
 
 #endif

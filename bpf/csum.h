@@ -50,7 +50,7 @@ static __always_inline __s64 csum_small(void *data, void *end, __u32 off, __u32 
 	sum = (__u64)p[0] + p[1] + p[2] + p[3] + p[4];
 #pragma unroll
 	for (i = 5; i < 15; i++) {
-		if (i * 4 < len) {
+		if ((__u32)i * 4 < len) {
 			if ((void *)(p + i + 1) > end)
 				return -1;
 			sum += p[i];

@@ -21,12 +21,11 @@ extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
 
 /* The listener for the segment's destination, found from the IP header;
- * the tuple is left in *t. */
+ * the tuple is left in *tp (zeroes if the headers could not be read). */
 static __always_inline struct bpf_sock *lookup(struct __sk_buff *skb, const struct sg_handoff_meta *hm,
 					       struct bpf_sock_tuple *tp)
 {
 	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
 	__u32 size, addr_off, addr_len;
 
 	if (hm->ipv6) {
@@ -45,19 +44,16 @@ static __always_inline struct bpf_sock *lookup(struct __sk_buff *skb, const stru
 	if (bpf_skb_load_bytes_relative(skb, hm->l4_from_l3, hm->ipv6 ? (void *)&t.ipv6.sport : (void *)&t.ipv4.sport,
 					4, BPF_HDR_START_NET))
 		return NULL;
-	sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 	*tp = t;
-	return sk;
+	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
-/* The connection exists now: track it from here on. */
-static __always_inline void track(const struct bpf_sock_tuple *t, const struct sg_handoff_meta *hm,
-				  const struct bpf_tcp_req_attrs *attrs)
+/* The flow entry XDP made when the cookie validated (see check_our_cookie). */
+static __always_inline void flow_key_of(const struct bpf_sock_tuple *t, __u8 ipv6, struct sg_flow_key *key)
 {
 	__u32 c[4] = {}, s[4] = {}, ports;
-	struct sg_flow_key key;
 
-	if (hm->ipv6) {
+	if (ipv6) {
 		__builtin_memcpy(c, t->ipv6.saddr, 16);
 		__builtin_memcpy(s, t->ipv6.daddr, 16);
 		ports = *(__u32 *)&t->ipv6.sport;
@@ -66,9 +62,17 @@ static __always_inline void track(const struct bpf_sock_tuple *t, const struct s
 		s[0] = t->ipv4.daddr;
 		ports = *(__u32 *)&t->ipv4.sport;
 	}
-	flow_key(c, s, ports, hm->ipv6, &key);
-	flow_create(&key, SG_ORIGIN_COOKIE, 0, hm->c_next, hm->window, attrs->wscale_ok ? attrs->snd_wscale : 0,
-		    attrs->wscale_ok ? attrs->rcv_wscale : 0, flow_now());
+	flow_key(c, s, ports, ipv6, key);
+}
+
+/* The hand-off failed: the kernel will refuse the client (RST), so the
+ * entry XDP made for it must not make its segments look tracked. */
+static __always_inline void untrack(const struct bpf_sock_tuple *t, __u8 ipv6)
+{
+	struct sg_flow_key key;
+
+	flow_key_of(t, ipv6, &key);
+	bpf_map_delete_elem(&sg_flows, &key);
 }
 
 SEC("tc")
@@ -77,7 +81,7 @@ int synguard_tc(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	struct sg_handoff_meta *hm = (void *)(long)skb->data_meta;
 	struct bpf_tcp_req_attrs attrs = {};
-	struct bpf_sock_tuple t;
+	struct bpf_sock_tuple t = {};
 	struct sg_config *cfg;
 	struct bpf_sock *skc;
 	struct tcp_sock *tp;
@@ -93,6 +97,7 @@ int synguard_tc(struct __sk_buff *skb)
 	skc = lookup(skb, hm, &t);
 	if (!skc) {
 		count(SG_CNT_HANDOFF_NO_LISTENER); /* the kernel answers with a RST */
+		untrack(&t, hm->ipv6);
 		return TC_ACT_OK;
 	}
 	if (skc->state != BPF_TCP_LISTEN) {
@@ -102,6 +107,7 @@ int synguard_tc(struct __sk_buff *skb)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp) {
 		count(SG_CNT_HANDOFF_EINVAL);
+		untrack(&t, hm->ipv6);
 		goto release;
 	}
 
@@ -121,16 +127,16 @@ int synguard_tc(struct __sk_buff *skb)
 		attrs.rcv_tsecr = hm->tsecr; /* the kernel continues our TS clock */
 	}
 	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs, sizeof(attrs));
-	if (err == 0) {
+	if (err == 0)
 		count(SG_CNT_HANDOFF_OK);
-		track(&t, hm, &attrs);
-	}
 	else if (err == -EINVAL)
 		count(SG_CNT_HANDOFF_EINVAL);
 	else if (err == -ENOMEM)
 		count(SG_CNT_HANDOFF_ENOMEM);
 	else
 		count(SG_CNT_HANDOFF_EOTHER);
+	if (err)
+		untrack(&t, hm->ipv6);
 release:
 	bpf_sk_release(skc);
 	return TC_ACT_OK;

@@ -232,11 +232,13 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	/* Nobody listening: let the kernel refuse (RST) as it would without
 	 * us. A SYN for a connection we do not track is the kernel's too.
 	 * The socket lookup is the SYN path's dearest step: a recent listener
-	 * hit on this port (per CPU) stands for it. XXX: for up to a second
-	 * after a listener closes, SYNs still get SYN-ACKs (the ACK then meets
-	 * a RST), and a SYN reusing an untracked TIME_WAIT tuple gets a cookie
-	 * the kernel will refuse (tracked ones are caught above). Legacy mode
-	 * needs the listener itself, so it always looks up. */
+	 * hit on this port (per CPU) stands for it. Attach enters the kernel's
+	 * connections on protected ports into the flow table, so a SYN reusing
+	 * one of their tuples is caught above. XXX: one evicted from a full
+	 * table still gets a cookie here (the kernel then refuses the ACK),
+	 * and for up to a second after a listener closes, SYNs still get
+	 * SYN-ACKs (the ACK meets a RST). Legacy mode needs the listener
+	 * itself, so it always looks up. */
 	slot = listener_slot(bpf_ntohs(tcp->dest));
 	if (legacy_mode || !listener_known(slot, bpf_ntohs(tcp->dest), now)) {
 		sk = lookup_sk(ctx, pkt, ports);
@@ -350,14 +352,17 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 					    const struct tcp_opts *opts, const struct segment *seg,
 					    const struct sg_config *cfg)
 {
+	__u32 ports = *(__u32 *)tcp; /* before adjust_meta invalidates tcp */
 	struct sg_cookie_flow flow;
 	struct sg_secret *secret;
+	struct sg_flow_key key;
+	struct sg_syn_opts syn;
 	int meta;
 
 	secret = secret_get();
 	if (!secret)
 		return drop(SG_CNT_DROP_NO_SECRET);
-	cookie_flow(pkt, *(__u32 *)tcp, seg->seq - 1, &flow);
+	cookie_flow(pkt, ports, seg->seq - 1, &flow);
 	meta = sg_cookie_check(secret, &flow, seg->ack - 1, epoch_now(bpf_ktime_get_tai_ns(), cfg),
 			       opts->has_ts, opts->tsecr);
 	if (meta < 0)
@@ -367,6 +372,18 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 		/* Without metadata the TC stage cannot hand the client over,
 		 * and the kernel would answer with a RST: drop, it retries. */
 		return drop(SG_CNT_DROP_NO_METADATA);
+	/*
+	 * Track the flow from here, not from the TC stage: XDP sees a whole
+	 * NAPI batch before the stack sees any of it, and the client's first
+	 * data right behind this ACK cannot pass as a cookie (its sequence
+	 * number is past ISN + 1). The TC stage removes the entry if the
+	 * hand-off fails.
+	 */
+	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, opts->tsecr, &syn);
+	flow_key(pkt->saddr, pkt->daddr, ports, pkt->ipv6, &key);
+	flow_create(&key, SG_ORIGIN_COOKIE, 0, seg_end(seg), seg->window,
+		    syn.wscale == SG_WSCALE_NONE ? 0 : syn.wscale, syn.wscale == SG_WSCALE_NONE ? 0 : cfg->wscale,
+		    flow_now());
 	return pass(SG_CNT_COOKIE_VALID);
 }
 
@@ -413,7 +430,7 @@ static __always_inline int relearn_or_drop(struct xdp_md *ctx, struct packet *pk
 		if (state != BPF_TCP_LISTEN) {
 			/* A request socket (kernel's own handshake) is passed
 			 * but not learned: it is not a connection yet. */
-			if (!(seg->flags & TCP_RST) && !flow_flags_for_sk_state(state, &flags))
+			if (!(seg->flags & TCP_RST) && !sg_flow_flags_for_tcp_state(state, &flags))
 				flow_create(key, SG_ORIGIN_RELEARNED, flags, seg_end(seg), seg->window,
 					    SG_WSCALE_UNKNOWN, SG_WSCALE_UNKNOWN, now);
 			return pass(SG_CNT_PASS_RELEARNED);

@@ -153,7 +153,7 @@ static int parse_proc_tcp_line(const char *line, bool v6, struct sg_flow_key *k,
 	return 0;
 }
 
-long sg_flows_learn_time_wait(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg)
+long sg_flows_learn_kernel(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	uint64_t now = sg_flow_clock_ns(), tw_ns = 2ULL * (cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * 1000000000ULL;
@@ -174,16 +174,20 @@ long sg_flows_learn_time_wait(int flows_fd, const uint64_t ports[SG_PORT_WORDS],
 			uint64_t left;
 			__u16 port;
 
-			if (parse_proc_tcp_line(line, v6, &k, &state, &when) || state != 6 /* TIME_WAIT */)
-				continue;
+			if (parse_proc_tcp_line(line, v6, &k, &state, &when) ||
+			    sg_flow_flags_for_tcp_state(state, &fl.flags))
+				continue; /* listeners, request sockets: not connections */
 			port = ntohs(k.sport);
 			if (!(ports[port / 64] >> (port % 64) & 1))
 				continue;
-			/* Ours ends with the kernel's (or at 2 * MSL if sooner). */
-			left = (uint64_t)when * 10000000ULL;
-			fl.flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED | SG_FLOW_C_FIN;
 			fl.created_ns = fl.last_in_ns = now;
-			fl.closed_ns = now - (left < tw_ns ? tw_ns - left : 0);
+			if (state == 6) {
+				/* TIME_WAIT: ours ends with the kernel's (or at
+				 * 2 * MSL if sooner). */
+				left = (uint64_t)when * 10000000ULL;
+				fl.closed_ns = now - (left < tw_ns ? tw_ns - left : 0);
+			}
+			/* Sequence numbers unknown (0): set by the next segments. */
 			learned += bpf_map_update_elem(flows_fd, &k, &fl, BPF_NOEXIST) == 0;
 		}
 		fclose(f);

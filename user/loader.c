@@ -327,10 +327,10 @@ static int attach_egress(struct synguard_xdp *xdp, const char *ifname, const cha
 	return err;
 }
 
-/* Connections that predate this attach and sit in TIME_WAIT: tell the flow
- * table, so SYNs reusing their tuples go to the kernel (bpf/synguard_xdp.bpf.c
- * handle_syn). Established ones are learned on their next segment. */
-static void learn_time_wait(struct synguard_xdp *skel)
+/* Connections that predate this attach: tell the flow table, so SYNs reusing
+ * their tuples go to the kernel (bpf/synguard_xdp.bpf.c handle_syn skips the
+ * socket lookup when a listener is known). */
+static void learn_kernel_connections(struct synguard_xdp *skel)
 {
 	uint64_t *ports = calloc(SG_PORT_WORDS, sizeof(*ports));
 	struct sg_config cfg;
@@ -341,7 +341,7 @@ static void learn_time_wait(struct synguard_xdp *skel)
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_config), &zero, &cfg) == 0) {
 		for (__u32 i = 0; i < SG_PORT_WORDS; i++)
 			bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_ports), &i, &ports[i]);
-		sg_flows_learn_time_wait(bpf_map__fd(skel->maps.sg_flows), ports, &cfg);
+		sg_flows_learn_kernel(bpf_map__fd(skel->maps.sg_flows), ports, &cfg);
 	}
 	free(ports);
 }
@@ -370,7 +370,7 @@ int sg_attach(struct synguard_xdp *skel, const char *ifname, const char *pin_dir
 			sg_err("cannot replace the program on %s: %s", ifname, strerror(-err));
 		return err ? -1 : 0;
 	}
-	learn_time_wait(skel);
+	learn_kernel_connections(skel);
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;

@@ -70,10 +70,11 @@ struct sg_flow_gauges {
 int sg_flows_gauges(int fd, struct sg_flow_gauges *g);
 /* Deletes expired entries; returns how many, or -errno. */
 long sg_flows_sweep(int fd, const struct sg_config *cfg);
-/* Enters the kernel's TIME_WAIT sockets on protected ports (this network
- * namespace) into the table, so a SYN reusing such a tuple reaches the
- * kernel even when the table is new. Returns how many were learned. */
-long sg_flows_learn_time_wait(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg);
+/* Enters the kernel's connections on protected ports (this network
+ * namespace: established, closing, TIME_WAIT) into the table, so a SYN
+ * reusing such a tuple reaches the kernel even when the table is new.
+ * Returns how many were learned. */
+long sg_flows_learn_kernel(int flows_fd, const uint64_t ports[SG_PORT_WORDS], const struct sg_config *cfg);
 
 /* ---- loader.c ---- */
 struct sg_settings {

@@ -307,6 +307,41 @@ _Static_assert(sizeof(struct sg_flow) == 72, "sg_flow layout");
 
 #define SG_DEFAULT_FLOW_TABLE_SIZE 262144
 
+/*
+ * Flags that put a connection the kernel already has in the flow table in
+ * its socket's state. `state` is the kernel's TCP state number (TCP_* in
+ * include/net/tcp_states.h; the same in BPF_TCP_* and /proc/net/tcp).
+ * Returns -1 for what is not a connection (listener, request socket, ...).
+ */
+static __always_inline int sg_flow_flags_for_tcp_state(int state, __u32 *flags)
+{
+	switch (state) {
+	case 1: /* ESTABLISHED */
+		*flags = 0;
+		return 0;
+	case 8: /* CLOSE_WAIT */
+		*flags = SG_FLOW_C_FIN;
+		return 0;
+	case 4: /* FIN_WAIT1 */
+		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST;
+		return 0;
+	case 5: /* FIN_WAIT2 */
+		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED;
+		return 0;
+	case 11: /* CLOSING */
+		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_C_FIN;
+		return 0;
+	case 9: /* LAST_ACK */
+		*flags = SG_FLOW_C_FIN | SG_FLOW_S_FIN;
+		return 0;
+	case 6: /* TIME_WAIT */
+		*flags = SG_FLOW_S_FIN | SG_FLOW_S_FIN_FIRST | SG_FLOW_S_FIN_ACKED | SG_FLOW_C_FIN;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* Listener cache: a SYN to a port whose listener a lookup found within the
  * last SG_LISTEN_CACHE_NS skips the socket lookup. */
 #define SG_LISTEN_CACHE_SLOTS 1024

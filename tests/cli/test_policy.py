@@ -258,7 +258,9 @@ class Policy(unittest.TestCase):
         after = {n: self.counters(n) for n in (b, c)}
         self.assertEqual(after[b]["cookie_valid"] - before[b]["cookie_valid"], 1)
         self.assertEqual(after[c]["cookie_valid"] - before[c]["cookie_valid"], 0)
-        # And B's own cookies are accepted by A.
+        # And B's own cookies are accepted by A (another client port: the
+        # first handshake left a flow entry on B for port 40123).
+        syn[TCP].sport = ack[TCP].sport = 40124
         verdict, out = test_run(b, syn)
         self.assertEqual(verdict, 3)
         ack[TCP].ack = (Ether(out)[TCP].seq + 1) & 0xffffffff

