@@ -12,9 +12,6 @@
 #include "maps.h"
 #include "stats.h"
 
-#define NSEC_PER_SEC 1000000000ULL
-/* A CLOSED entry lingers so late segments still reach the kernel. */
-#define CLOSED_LINGER_NS (10 * NSEC_PER_SEC)
 
 /* Monotonic, coarse: ages and timeouts need seconds, not nanoseconds. */
 static __always_inline __u64 flow_now(void)
@@ -54,17 +51,10 @@ static __always_inline struct sg_flow *flow_lookup(const struct sg_flow_key *k, 
 						   __u64 now)
 {
 	struct sg_flow *f = bpf_map_lookup_elem(&sg_flows, k);
-	__u64 last, msl;
-	enum sg_state st;
 
 	if (!f)
 		return NULL;
-	st = sg_flow_state(f->flags);
-	last = f->last_in_ns > f->last_out_ns ? f->last_in_ns : f->last_out_ns;
-	msl = (cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * NSEC_PER_SEC;
-	if ((st == SG_ST_TIME_WAIT && f->closed_ns && now - f->closed_ns > 2 * msl) ||
-	    (st == SG_ST_CLOSED && f->closed_ns && now - f->closed_ns > CLOSED_LINGER_NS) ||
-	    (cfg->idle_timeout_s && now - last > cfg->idle_timeout_s * NSEC_PER_SEC)) {
+	if (sg_flow_expired(f, cfg, now)) {
 		bpf_map_delete_elem(&sg_flows, k);
 		count(SG_CNT_FLOW_EXPIRED);
 		return NULL;
@@ -81,14 +71,20 @@ static __always_inline void flow_mark_closed(struct sg_flow *f, __u64 now)
 		f->closed_ns = now;
 }
 
+/* A receive window in bytes, the widest the scale allows when none was
+ * seen yet. */
+static __always_inline __u32 flow_window(__u32 win, __u8 wscale)
+{
+	return win ? win : 65535u << (wscale > 14 ? 14 : wscale);
+}
+
 /* A RST is believed when its sequence number lies within a window of where
  * the sender is (a blind RST must guess 2 * window of 2^32). */
 static __always_inline int rst_in_window(__u32 seq, __u32 next, __u32 win, __u8 wscale)
 {
 	__s32 d = (__s32)(seq - next);
 
-	if (!win)
-		win = 65535u << (wscale > 14 ? 14 : wscale);
+	win = flow_window(win, wscale);
 	return d >= -(__s64)win && d <= (__s64)win;
 }
 
@@ -123,8 +119,11 @@ static __always_inline int flow_from_client(struct sg_flow *f, const struct segm
 		flow_mark_closed(f, now);
 		return 0;
 	}
-	/* Every segment: where the client is, its window, when it spoke. */
-	if (seq_after(end, f->c_next) || !f->c_next)
+	/* Every segment: where the client is, its window, when it spoke. The
+	 * client can only be ahead by what the server's window allows: a
+	 * blind segment far ahead must not drag c_next (the RST check's
+	 * anchor) to where the attacker wants it. */
+	if (!f->c_next || (seq_after(end, f->c_next) && end - f->c_next <= flow_window(f->s_win, f->s_wscale)))
 		f->c_next = end;
 	f->c_win = (__u32)s->window << (f->c_wscale > 14 ? 14 : f->c_wscale);
 	f->last_in_ns = now;

@@ -71,6 +71,8 @@ static __always_inline void untrack(const struct bpf_sock_tuple *t, __u8 ipv6)
 {
 	struct sg_flow_key key;
 
+	if (ipv6 ? !t->ipv6.dport : !t->ipv4.dport)
+		return; /* the headers could not be read: no tuple */
 	flow_key_of(t, ipv6, &key);
 	bpf_map_delete_elem(&sg_flows, &key);
 }

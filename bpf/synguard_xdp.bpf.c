@@ -48,8 +48,9 @@ static __always_inline __s64 csum_range(struct xdp_md *ctx, __u32 off, __u32 len
 	return csum_packet(ctx, off, len);
 }
 
-/* Full IPv4 header and TCP checksum check, for segments we answer ourselves. */
-static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, struct packet *pkt)
+/* IPv4 header and TCP checksums of a segment whose bytes all sit in the
+ * linear part: SG_CNT_MAX when both are right, else the drop counter. */
+static __always_inline enum sg_counter checksums(struct xdp_md *ctx, struct packet *pkt)
 {
 	__u32 l3 = pkt->l3_off & 0x3f, l4 = pkt->l4_off & 0x3fff;
 	__u64 sum;
@@ -63,13 +64,31 @@ static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, stru
 			return SG_CNT_DROP_BAD_IP_CSUM;
 		sum = csum_pseudo4(pkt->saddr[0], pkt->daddr[0], pkt->seg_len);
 	}
-	/* We answer only SYNs whose every byte we can checksum and rewrite. */
-	if (pkt->seg_len > SG_MAX_SYN_SEGMENT || pkt->frame_len != pkt->linear_len)
-		return SG_CNT_DROP_SYN_TOO_LONG;
 	s = csum_range(ctx, l4, pkt->seg_len);
 	if (s < 0 || csum_fold(sum + s) != 0xffff)
 		return SG_CNT_DROP_BAD_TCP_CSUM;
-	return SG_CNT_MAX; /* fine */
+	return SG_CNT_MAX;
+}
+
+static __always_inline int segment_verifiable(const struct packet *pkt)
+{
+	return pkt->seg_len <= SG_MAX_SYN_SEGMENT && pkt->frame_len == pkt->linear_len;
+}
+
+/* A SYN we answer ourselves: every byte checked. */
+static __always_inline enum sg_counter verify_checksums(struct xdp_md *ctx, struct packet *pkt)
+{
+	/* We answer only SYNs whose every byte we can checksum and rewrite. */
+	if (!segment_verifiable(pkt))
+		return SG_CNT_DROP_SYN_TOO_LONG;
+	return checksums(ctx, pkt);
+}
+
+/* A segment about to create or move flow state. A long (or multi-buffer)
+ * one cannot be summed here; the kernel checks it before acting on it. */
+static __always_inline enum sg_counter segment_checksums(struct xdp_md *ctx, struct packet *pkt)
+{
+	return segment_verifiable(pkt) ? checksums(ctx, pkt) : SG_CNT_MAX;
 }
 
 /* The kernel socket the segment belongs to (a connection, or else the
@@ -310,6 +329,20 @@ static __always_inline int handle_syn(struct xdp_md *ctx, struct packet *pkt, st
 	return XDP_TX;
 }
 
+/* A new flow entry, which then takes the segment that made it (its FIN,
+ * say) like any other. */
+static __always_inline void track_new(const struct sg_flow_key *key, __u8 origin, __u32 flags,
+				      const struct segment *seg, __u32 tsval, __u8 c_wscale, __u8 s_wscale, __u64 now)
+{
+	struct sg_flow *f;
+
+	if (flow_create(key, origin, flags, seg_end(seg), seg->window, c_wscale, s_wscale, now))
+		return;
+	f = bpf_map_lookup_elem(&sg_flows, key);
+	if (f && (seg->flags & TCP_FIN))
+		flow_from_client(f, seg, tsval, now);
+}
+
 /* Hand the options decoded from a valid cookie to the TC stage, in the XDP
  * metadata area in front of the frame. */
 static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, int meta,
@@ -357,6 +390,7 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 	struct sg_secret *secret;
 	struct sg_flow_key key;
 	struct sg_syn_opts syn;
+	enum sg_counter bad;
 	int meta;
 
 	secret = secret_get();
@@ -367,6 +401,9 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 			       opts->has_ts, opts->tsecr);
 	if (meta < 0)
 		return NOT_A_HANDSHAKE;
+	bad = segment_checksums(ctx, pkt); /* it is about to make state */
+	if (bad != SG_CNT_MAX)
+		return drop(bad);
 	count(SG_CNT_ACK_SEEN);
 	if (handoff_meta(ctx, pkt, meta, opts, seg))
 		/* Without metadata the TC stage cannot hand the client over,
@@ -381,9 +418,8 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 	 */
 	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, opts->tsecr, &syn);
 	flow_key(pkt->saddr, pkt->daddr, ports, pkt->ipv6, &key);
-	flow_create(&key, SG_ORIGIN_COOKIE, 0, seg_end(seg), seg->window,
-		    syn.wscale == SG_WSCALE_NONE ? 0 : syn.wscale, syn.wscale == SG_WSCALE_NONE ? 0 : cfg->wscale,
-		    flow_now());
+	track_new(&key, SG_ORIGIN_COOKIE, 0, seg, opts->tsval, syn.wscale == SG_WSCALE_NONE ? 0 : syn.wscale,
+		  syn.wscale == SG_WSCALE_NONE ? 0 : cfg->wscale, flow_now());
 	return pass(SG_CNT_COOKIE_VALID);
 }
 
@@ -407,7 +443,7 @@ static __always_inline int check_kernel_cookie(struct xdp_md *ctx, struct packet
 	if (!valid)
 		return NOT_A_HANDSHAKE;
 	count(SG_CNT_ACK_SEEN);
-	flow_create(key, SG_ORIGIN_LEGACY, 0, seg_end(seg), seg->window, SG_WSCALE_UNKNOWN, cfg->wscale, now);
+	track_new(key, SG_ORIGIN_LEGACY, 0, seg, 0, SG_WSCALE_UNKNOWN, cfg->wscale, now);
 	return pass(SG_CNT_COOKIE_VALID);
 }
 
@@ -430,9 +466,10 @@ static __always_inline int relearn_or_drop(struct xdp_md *ctx, struct packet *pk
 		if (state != BPF_TCP_LISTEN) {
 			/* A request socket (kernel's own handshake) is passed
 			 * but not learned: it is not a connection yet. */
-			if (!(seg->flags & TCP_RST) && !sg_flow_flags_for_tcp_state(state, &flags))
-				flow_create(key, SG_ORIGIN_RELEARNED, flags, seg_end(seg), seg->window,
-					    SG_WSCALE_UNKNOWN, SG_WSCALE_UNKNOWN, now);
+			if (!(seg->flags & TCP_RST) && !sg_flow_flags_for_tcp_state(state, &flags) &&
+			    segment_checksums(ctx, pkt) == SG_CNT_MAX)
+				track_new(key, SG_ORIGIN_RELEARNED, flags, seg, 0, SG_WSCALE_UNKNOWN,
+					  SG_WSCALE_UNKNOWN, now);
 			return pass(SG_CNT_PASS_RELEARNED);
 		}
 	}
@@ -474,6 +511,14 @@ static __always_inline int handle_segment(struct xdp_md *ctx, struct packet *pkt
 	f = flow_lookup(&key, cfg, now);
 	if (f) {
 		__u32 tsval = 0;
+		enum sg_counter bad;
+
+		/* A FIN or RST moves the state: only an intact one. */
+		if (seg.flags & (TCP_FIN | TCP_RST)) {
+			bad = segment_checksums(ctx, pkt);
+			if (bad != SG_CNT_MAX)
+				return drop(bad);
+		}
 
 		/* A FIN's TSval is kept for the TIME_WAIT reuse check. */
 		if ((seg.flags & TCP_FIN) && !(f->flags & SG_FLOW_C_FIN) &&
@@ -486,7 +531,7 @@ static __always_inline int handle_segment(struct xdp_md *ctx, struct packet *pkt
 
 	/* A handshake's last ACK (or the first data when that ACK was lost)? */
 	opts_ok = !parse_tcp_opts(ctx, pkt->l4_off, hlen, &opts);
-	if ((seg.flags & TCP_ACK) && !(seg.flags & TCP_RST) && opts_ok) {
+	if ((seg.flags & TCP_ACK) && !(seg.flags & (TCP_RST | TCP_SYN)) && opts_ok) {
 		if (legacy_mode)
 			r = check_kernel_cookie(ctx, pkt, tcp, hlen, &key, &seg, cfg, now);
 		else

@@ -31,7 +31,7 @@ static const char run_help[] =
 	"Attach to IFACE with the attach options given here or in the config file\n"
 	"(with none, an existing attach is adopted as it is) and stay in the\n"
 	"foreground:\n"
-	"  - rotate the cookie key every --rotate seconds (default 3600; at least two\n"
+	"  - rotate the cookie key every --rotate seconds (default 3600; at least three\n"
 	"    cookie epochs; the previous key stays valid, no handshake is lost); with\n"
 	"    a secret file, re-read that file instead (hosts behind ECMP must share\n"
 	"    their key, so they rotate it together by rewriting the file);\n"
@@ -85,6 +85,7 @@ static uint64_t mono_s(void)
 
 struct run_state {
 	char ifname[IF_NAMESIZE];
+	char link_pin[PATH_MAX + 16];	/* the XDP link's pin: gone after a detach */
 	const char *config_path;
 	int cfg_fd, secret_fd, flows_fd, ports_fd;
 	unsigned long rotate_s, sweep_s, report_s;
@@ -225,8 +226,9 @@ static int loop(struct run_state *r)
 				do_reload(r);
 		}
 		now = mono_s();
-		if (read_cfg(r, &cfg)) {
-			sg_err("%s: the configuration map is gone: was synguard detached?", r->ifname);
+		/* Our fds keep the maps alive after a detach: watch the pin. */
+		if (access(r->link_pin, F_OK) || read_cfg(r, &cfg)) {
+			sg_err("%s: synguard was detached; ending", r->ifname);
 			return -1;
 		}
 		if (now >= next_rotate) {
@@ -386,19 +388,21 @@ static int run_run(int argc, char **argv)
 			goto out;
 		ret = EXIT_RUNTIME;
 	}
+	snprintf(r.link_pin, sizeof(r.link_pin), "%s/link_xdp", pin_dir);
 	r.cfg_fd = sg_pinned_map_fd(r.ifname, "sg_config");
 	r.secret_fd = sg_pinned_map_fd(r.ifname, "sg_secret");
 	r.flows_fd = sg_pinned_map_fd(r.ifname, "sg_flows");
 	r.ports_fd = sg_pinned_map_fd(r.ifname, "sg_ports");
 	if (r.cfg_fd < 0 || r.secret_fd < 0 || r.flows_fd < 0 || r.ports_fd < 0 || read_cfg(&r, &cfg))
 		goto out;
-	/* Each cookie epoch's key must outlive the cookies made with it. */
-	if (r.rotate_s * 1000000000ULL < 2ULL << sg_epoch_shift(cfg.epoch_shift)) {
+	/* Each cookie epoch's key must outlive the cookies made with it: a
+	 * rotation takes effect two epochs on and settles one epoch later. */
+	if (r.rotate_s * 1000000000ULL < 3ULL << sg_epoch_shift(cfg.epoch_shift)) {
 		char min[32];
 
 		snprintf(min, sizeof(min), "%llu",
-			 ((2ULL << sg_epoch_shift(cfg.epoch_shift)) + 999999999) / 1000000000);
-		ret = usage_error("run", "--rotate must be at least two cookie epochs (%s s) so that live "
+			 ((3ULL << sg_epoch_shift(cfg.epoch_shift)) + 999999999) / 1000000000);
+		ret = usage_error("run", "--rotate must be at least three cookie epochs (%s s) so that live "
 			    "cookies keep their key", min);
 		goto out;
 	}

@@ -12,7 +12,6 @@
 
 static const char *const state_names[SG_ST_MAX] = SG_STATE_NAMES_INIT;
 
-#define CLOSED_LINGER_NS (10ULL * 1000000000ULL) /* as bpf/conntrack.h */
 
 const char *sg_state_name(enum sg_state st)
 {
@@ -45,17 +44,6 @@ int sg_flows_foreach(int fd, sg_flow_cb cb, void *arg)
 			return err;
 	}
 	return errno == ENOENT ? 0 : -errno;
-}
-
-bool sg_flow_expired(const struct sg_flow *f, const struct sg_config *cfg, uint64_t now)
-{
-	uint64_t msl = (uint64_t)(cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * 1000000000ULL;
-	uint64_t last = f->last_in_ns > f->last_out_ns ? f->last_in_ns : f->last_out_ns;
-	enum sg_state st = sg_flow_state(f->flags);
-
-	return (st == SG_ST_TIME_WAIT && f->closed_ns && now - f->closed_ns > 2 * msl) ||
-	       (st == SG_ST_CLOSED && f->closed_ns && now - f->closed_ns > CLOSED_LINGER_NS) ||
-	       (cfg->idle_timeout_s && now - last > (uint64_t)cfg->idle_timeout_s * 1000000000ULL);
 }
 
 static int gauge_one(const struct sg_flow_key *k, const struct sg_flow *f, void *arg)
@@ -113,8 +101,14 @@ long sg_flows_sweep(int fd, const struct sg_config *cfg)
 	long deleted = 0;
 	int err = sg_flows_foreach(fd, sweep_one, &a);
 
-	for (size_t i = 0; !err && i < a.n; i++)
-		deleted += bpf_map_delete_elem(fd, &a.dead[i]) == 0;
+	/* Each again just before its deletion: the data path may have
+	 * refreshed it, or a new connection taken the tuple, since. */
+	for (size_t i = 0; !err && i < a.n; i++) {
+		struct sg_flow f;
+
+		if (bpf_map_lookup_elem(fd, &a.dead[i], &f) == 0 && sg_flow_expired(&f, cfg, sg_flow_clock_ns()))
+			deleted += bpf_map_delete_elem(fd, &a.dead[i]) == 0;
+	}
 	free(a.dead);
 	return err ? err : deleted;
 }

@@ -68,8 +68,12 @@ int sg_secret_rotate(int map_fd, const uint64_t key[2], uint32_t now_epoch)
 	s->key[cur ^ 1][0] = key[0];
 	s->key[cur ^ 1][1] = key[1];
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* One aligned 64-bit store: the data path reads the selector whole. */
-	__atomic_store_n(&s->select, SG_SELECT(now_epoch + 1, cur ^ 1), __ATOMIC_SEQ_CST);
+	/*
+	 * One aligned 64-bit store: the data path reads the selector whole.
+	 * The new key starts two epochs on, not one: should epoch now + 1 begin
+	 * before this store, its SYN-ACKs made with the old key stay valid.
+	 */
+	__atomic_store_n(&s->select, SG_SELECT(now_epoch + 2, cur ^ 1), __ATOMIC_SEQ_CST);
 out:
 	munmap((void *)s, page);
 	return err;

@@ -43,9 +43,10 @@ uint32_t sg_epoch_now(unsigned int epoch_shift); /* CLOCK_TAI, as the XDP side *
 int sg_key_random(uint64_t key[2]);
 /* First key: in force for every live epoch. */
 int sg_secret_install(int map_fd, const uint64_t key[2], uint32_t now_epoch);
-/* Rotate: `key` is used from the next epoch on; the old one stays valid for
- * cookies of this epoch. -EAGAIN if the previous rotation is still settling
- * (it must have taken effect at least one full epoch ago). */
+/* Rotate: `key` is used from two epochs on; the old one stays valid for the
+ * cookies of this epoch and the next. -EAGAIN if the previous rotation is
+ * still settling (it must have taken effect at least one full epoch ago):
+ * rotations are at least three epochs apart. */
 int sg_secret_rotate(int map_fd, const uint64_t key[2], uint32_t now_epoch);
 
 /* ---- stats.c ---- */
@@ -60,8 +61,6 @@ uint64_t sg_flow_clock_ns(void); /* the data path's clock (monotonic, coarse) */
 typedef int (*sg_flow_cb)(const struct sg_flow_key *k, const struct sg_flow *f, void *arg);
 /* Calls cb for each entry; a non-zero return stops the walk and is returned. */
 int sg_flows_foreach(int fd, sg_flow_cb cb, void *arg);
-/* The data path's expiry rule (bpf/conntrack.h flow_lookup), in userspace. */
-bool sg_flow_expired(const struct sg_flow *f, const struct sg_config *cfg, uint64_t now);
 struct sg_flow_gauges {
 	uint64_t per_state[SG_ST_MAX];
 	uint64_t total;

@@ -396,4 +396,25 @@ static __always_inline enum sg_state sg_flow_state(__u32 f)
 	return f & SG_FLOW_S_FIN_ACKED ? SG_ST_CLOSED : SG_ST_LAST_ACK;
 }
 
+#define SG_NSEC_PER_SEC 1000000000ULL
+/* A CLOSED entry lingers so late segments still reach the kernel. */
+#define SG_CLOSED_LINGER_NS (10 * SG_NSEC_PER_SEC)
+
+/*
+ * Whether an entry has expired: TIME_WAIT past 2 * MSL, CLOSED past its
+ * linger, idle past the timeout. The data path expires lazily with this
+ * rule (bpf/conntrack.h), the sweeper of `synguard run` with the same.
+ */
+static __always_inline int sg_flow_expired(const struct sg_flow *f, const struct sg_config *cfg, __u64 now)
+{
+	__u64 last = f->last_in_ns > f->last_out_ns ? f->last_in_ns : f->last_out_ns;
+	__u64 msl = (__u64)(cfg->msl_s ? cfg->msl_s : SG_DEFAULT_MSL_S) * SG_NSEC_PER_SEC;
+	enum sg_state st = sg_flow_state(f->flags);
+
+	return (st == SG_ST_TIME_WAIT && f->closed_ns && now - f->closed_ns > 2 * msl) ||
+	       (st == SG_ST_CLOSED && f->closed_ns && now - f->closed_ns > SG_CLOSED_LINGER_NS) ||
+	       (cfg->idle_timeout_s && now - last > (__u64)cfg->idle_timeout_s * SG_NSEC_PER_SEC);
+}
+
+
 #endif /* SYNGUARD_ABI_H */

@@ -780,11 +780,21 @@ static inline int ref_classify(const struct ref_env *e, const uint8_t *f, size_t
 	/* Every other segment: the flow table (design.md: "Established flows
 	 * take a fast path"), a cookie ACK, a connection the kernel has (then
 	 * learned), or out of state: dropped. */
-	cookie = !p->o.bad && (p->flags & FR_ACK) && !(p->flags & FR_RST) && e->cookie ? e->cookie(e->arg, p) : 0;
+	/* A handshake's last segment: ACK without SYN or RST. */
+	cookie = !p->o.bad && (p->flags & FR_ACK) && !(p->flags & (FR_RST | FR_SYN)) && e->cookie ? e->cookie(e->arg, p)
+												    : 0;
 	p->cookie = cookie;
 	if (conn) {
 		*why = "segment of a connection the kernel has (tracked once seen)";
 		return EXP_PASS_OR_DROP;
+	}
+	/* A valid cookie makes state: only an intact segment may (when it is
+	 * short enough to be summed in XDP). */
+	if (cookie && p->seg_len <= 2048 && !multi &&
+	    ((!p->v6 && ck_fold(ck_add(0, f + p->l3, p->ihl)) != 0xffff) ||
+	     ck_fold(ck_add(ck_pseudo(p->v6, p->saddr, p->daddr, p->seg_len), f + l4, p->seg_len)) != 0xffff)) {
+		*why = "ACK with a valid cookie but a bad checksum";
+		return EXP_DROP;
 	}
 	if (cookie == 1) {
 		*why = "ACK with a valid cookie";

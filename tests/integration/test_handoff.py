@@ -117,7 +117,8 @@ class Handoff(unittest.TestCase):
 
         made, s = self.matrix(["--handoff", "legacy"], same_options,
                               dict(tcp_syncookies=2, tcp_timestamps=2))
-        self.assertGreaterEqual(s["cookie_valid"], made)
+        # (Tuples the server still has in TIME_WAIT go to the kernel, as in local mode.)
+        self.assertGreaterEqual(s["cookie_valid"] + s["pass_syn_tracked"], made)
         self.assertEqual(s["handoff_ok"], 0, "legacy mode must not use the TC hand-off")
         self.assertEqual(s["cookie_invalid"], 0)
 
