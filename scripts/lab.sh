@@ -182,6 +182,9 @@ lab_create() {
 	trap lab_destroy EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	# Output piped into `head` that has quit: clean up all the same.
+	trap 'exit 141' PIPE
 	LAB_UP=1
 
 	lab__mkns "$LAB_BR_NS" || return 1
@@ -251,7 +254,7 @@ lab_destroy() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	LAB_NETNS_MADE=()
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP PIPE
 	((errexit)) && set -e
 	return 0
 }
