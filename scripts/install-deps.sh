@@ -10,6 +10,8 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev)
 # Lab, tests and demo: namespaces, packet crafting, traffic generators.
 RUN_PKGS=(iproute2 ethtool python3 python3-scapy hping3 netsniff-ng curl procps util-linux nftables)
+# Tests beyond the lab: leak checks, the man page, libFuzzer's runtime for clang.
+TEST_PKGS=(valgrind groff-base libclang-rt-14-dev)
 # One of these provides a netcat; ncat is installed when neither is.
 NETCAT_ALTERNATIVES=(ncat netcat-openbsd)
 
@@ -27,7 +29,7 @@ if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
 fi
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${TEST_PKGS[@]}"; do
 	is_installed "$p" || missing+=("$p")
 done
 have_netcat=0
