@@ -345,15 +345,13 @@ static __always_inline void track_new(const struct sg_flow_key *key, __u8 origin
 
 /* Hand the options decoded from a valid cookie to the TC stage, in the XDP
  * metadata area in front of the frame. */
-static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, int meta,
+static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, const struct sg_syn_opts *syn,
 					const struct tcp_opts *opts, const struct segment *seg)
 {
 	struct sg_handoff_meta *hm;
-	struct sg_syn_opts syn;
 	__u32 tsval = opts->tsval, tsecr = opts->tsecr;
 	void *data;
 
-	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, tsecr, &syn);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*hm)))
 		return -1;
 	data = xdp_data(ctx);
@@ -361,10 +359,10 @@ static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, 
 	if ((void *)(hm + 1) > data)
 		return -1;
 	hm->magic = SG_HANDOFF_MAGIC;
-	hm->mss = syn.mss;
-	hm->wscale = syn.wscale;
-	hm->sack_ok = syn.sack_ok;
-	hm->ecn_ok = syn.ecn_ok;
+	hm->mss = syn->mss;
+	hm->wscale = syn->wscale;
+	hm->sack_ok = syn->sack_ok;
+	hm->ecn_ok = syn->ecn_ok;
 	hm->tstamp_ok = opts->has_ts;
 	hm->tsval = tsval;
 	hm->tsecr = tsecr;
@@ -379,8 +377,8 @@ static __always_inline int handoff_meta(struct xdp_md *ctx, struct packet *pkt, 
 
 #define NOT_A_HANDSHAKE (-1)
 
-/* Our cookie: a valid one passes with the options for the TC stage (which
- * creates the flow entry once the kernel has the connection). */
+/* Our cookie: a valid one makes the flow entry and passes with the options
+ * for the TC stage, which hands the client to the listener. */
 static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *pkt, struct tcphdr *tcp,
 					    const struct tcp_opts *opts, const struct segment *seg,
 					    const struct sg_config *cfg)
@@ -405,7 +403,8 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 	if (bad != SG_CNT_MAX)
 		return drop(bad);
 	count(SG_CNT_ACK_SEEN);
-	if (handoff_meta(ctx, pkt, meta, opts, seg))
+	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, opts->tsecr, &syn);
+	if (handoff_meta(ctx, pkt, &syn, opts, seg))
 		/* Without metadata the TC stage cannot hand the client over,
 		 * and the kernel would answer with a RST: drop, it retries. */
 		return drop(SG_CNT_DROP_NO_METADATA);
@@ -416,7 +415,6 @@ static __always_inline int check_our_cookie(struct xdp_md *ctx, struct packet *p
 	 * number is past ISN + 1). The TC stage removes the entry if the
 	 * hand-off fails.
 	 */
-	sg_cookie_decode(meta, pkt->ipv6, opts->has_ts, opts->tsecr, &syn);
 	flow_key(pkt->saddr, pkt->daddr, ports, pkt->ipv6, &key);
 	track_new(&key, SG_ORIGIN_COOKIE, 0, seg, opts->tsval, syn.wscale == SG_WSCALE_NONE ? 0 : syn.wscale,
 		  syn.wscale == SG_WSCALE_NONE ? 0 : cfg->wscale, flow_now());
