@@ -176,10 +176,15 @@ class Lifecycle(unittest.TestCase):
         p = self.lab.peer("cli", "connect", Lab.SRV4, str(DATA_PORT), "50", "3")
         r = json.loads(p.communicate(timeout=60)[0])
         after = self.lab.stats()
+        d = {k: after[k] - before[k] for k in after}
         self.assertEqual(r["failed"], 0)
-        self.assertGreaterEqual(after["synack_sent"] - before["synack_sent"], 50,
+        # Every SYN is still synguard's: answered from XDP and handed off,
+        # or (a client port the server still holds in TIME_WAIT from the
+        # earlier tests) passed to the kernel as a tracked tuple.
+        self.assertGreaterEqual(d["synack_sent"] + d["pass_syn_tracked"], 50,
                                 "SYN-ACKs no longer come from XDP after run was killed")
-        self.assertGreaterEqual(after["handoff_ok"] - before["handoff_ok"], 50)
+        self.assertGreaterEqual(d["handoff_ok"] + d["pass_syn_tracked"], 50)
+        self.assertGreater(d["synack_sent"], 25, "most SYNs must still be answered from XDP")
 
     def test_detach_leaves_nothing_and_attach_works_again(self):
         for _ in range(2):
