@@ -252,11 +252,7 @@ static int handle(char *line)
 		free(zeros);
 		printf("ok\n");
 	} else if (!strcmp(tok[0], "flowclear")) {
-		struct sg_flow_key k;
-		int fd = bpf_map__fd(skel->maps.sg_flows);
-
-		while (bpf_map_get_next_key(fd, NULL, &k) == 0)
-			bpf_map_delete_elem(fd, &k);
+		sg_flows_clear(bpf_map__fd(skel->maps.sg_flows));
 		printf("ok\n");
 	} else if (!strcmp(tok[0], "stats")) {
 		cmd_stats();

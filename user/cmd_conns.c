@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* synguard conns: the tracked flows with state, age and idle time. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h" /* sg_pinned_ifaces */
 #include "synguard.h"
 
 static const char conns_help[] =
@@ -122,18 +122,17 @@ static int run_conns(int argc, char **argv)
 	if (optind < argc) {
 		failed = list_iface(argv[optind], json, true);
 	} else {
-		DIR *d = opendir(SG_PIN_ROOT);
-		struct dirent *de;
+		char (*names)[IF_NAMESIZE];
+		int n = sg_pinned_ifaces(&names);
 
-		while (d && (de = readdir(d))) {
+		for (int i = 0; i < n; i++) {
 			/* Pins are per host, interfaces per network namespace. */
-			if (de->d_name[0] == '.' || !if_nametoindex(de->d_name))
+			if (!if_nametoindex(names[i]))
 				continue;
-			failed |= list_iface(de->d_name, json, first);
+			failed |= list_iface(names[i], json, first);
 			first = false;
 		}
-		if (d)
-			closedir(d);
+		sg_names_free(names);
 		if (first && !json)
 			printf("synguard is not attached to any interface here\n");
 	}

@@ -94,6 +94,15 @@ static int sweep_one(const struct sg_flow_key *k, const struct sg_flow *f, void 
 	return 0;
 }
 
+void sg_flows_clear(int fd)
+{
+	struct sg_flow_key k;
+
+	/* Always the first key: deleting it makes the next one first. */
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
+		bpf_map_delete_elem(fd, &k);
+}
+
 /* Deleting while walking would restart the walk: collect, then delete. */
 long sg_flows_sweep(int fd, const struct sg_config *cfg)
 {

@@ -67,6 +67,8 @@ struct sg_flow_gauges {
 	uint64_t max;		/* the table's max_entries */
 };
 int sg_flows_gauges(int fd, struct sg_flow_gauges *g);
+/* Empties the table (tests, which judge frames without state). */
+void sg_flows_clear(int fd);
 /* Deletes expired entries; returns how many, or -errno. */
 long sg_flows_sweep(int fd, const struct sg_config *cfg);
 /* Enters the kernel's connections on protected ports (this network

@@ -171,11 +171,7 @@ static uint8_t out_buf[FR_MAX + 512];
  */
 static void forget_flows(void)
 {
-	int fd = bpf_map__fd(skel->maps.sg_flows);
-	struct sg_flow_key k;
-
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
-		bpf_map_delete_elem(fd, &k);
+	sg_flows_clear(bpf_map__fd(skel->maps.sg_flows));
 }
 
 static void xdp_run(const uint8_t *in, size_t len, struct result *r)

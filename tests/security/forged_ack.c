@@ -97,10 +97,7 @@ static uint8_t out[4096];
  */
 static void forget_flows(void)
 {
-	struct sg_flow_key k;
-
-	while (bpf_map_get_next_key(tgt.flows, NULL, &k) == 0)
-		bpf_map_delete_elem(tgt.flows, &k);
+	sg_flows_clear(tgt.flows);
 }
 
 /* Verdict, and whether hand-off metadata came with it; -1 on error. */
